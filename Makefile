@@ -1,0 +1,37 @@
+# Tradlyte Pipeline. `make demo` and `make test` create the virtual environment themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export DO_NOT_TRACK := 1
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+
+.PHONY: venv demo test lint unit bench clean docs
+
+venv: $(STAMP)
+
+# uv resolves and installs the whole set in seconds; it is installed into the venv first,
+# so a fresh machine needs nothing but Python.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/tradlyte demo
+
+lint: venv
+	$(BIN)/ruff check ingestion alerts orchestration tests bench
+
+test: venv lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+bench: venv
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache
