@@ -1,0 +1,123 @@
+"""Run dbt in-process through dbt's programmatic runner (`dbtRunner`).
+
+One place decides how dbt is called: project and profiles directories, the target, absolute
+paths for the DuckDB file and its extension folder, telemetry off, and the local macro
+package installed (`dbt deps` for `packages.yml`'s `local: ../macros`) before the first run.
+dbt keeps global state, so invocations are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from orchestration.paths import DBT_PROJECT_DIR, PROFILES_DIR, duckdb_extension_dir, duckdb_path
+
+_DBT_LOCK = threading.Lock()
+
+
+class DbtRunError(RuntimeError):
+    """A dbt command failed; the message lists the failing nodes and their errors."""
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    invocation_id: str | None
+    results: list = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        return [
+            f"{r.node.unique_id}: {r.status}: {(r.message or '').strip()[:2000]}"
+            for r in self.results
+            if str(r.status) in {"error", "fail", "runtime error"}
+        ]
+
+
+@contextlib.contextmanager
+def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_environment(target: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TRADLYTE_TARGET": target,
+        "TRADLYTE_DUCKDB_PATH": os.environ.get("TRADLYTE_DUCKDB_PATH", str(duckdb_path())),
+        "TRADLYTE_DUCKDB_EXTENSIONS": os.environ.get(
+            "TRADLYTE_DUCKDB_EXTENSIONS", str(duckdb_extension_dir())),
+    }
+    env.update(extra or {})
+    return env
+
+
+def _ensure_packages(env: Mapping[str, str]) -> None:
+    from dbt.cli.main import dbtRunner
+
+    if (DBT_PROJECT_DIR / "dbt_packages" / "tradlyte_macros").exists():
+        return
+    with _environment(env):
+        res = dbtRunner().invoke(["deps", "--project-dir", str(DBT_PROJECT_DIR),
+                                  "--profiles-dir", str(PROFILES_DIR), "--quiet"])
+    if not res.success:
+        raise DbtRunError(f"dbt deps failed: {res.exception}")
+
+
+def run_dbt(
+    args: Sequence[str],
+    target: str = "duckdb",
+    vars: Mapping | None = None,
+    env: Mapping[str, str] | None = None,
+    raise_on_failure: bool = True,
+    quiet: bool = True,
+) -> DbtOutcome:
+    """Run one dbt command (`["build", "--select", "bronze"]`) against `target`."""
+    import json
+
+    from dbt.cli.main import dbtRunner
+
+    full_env = dbt_environment(target, env)
+    if target in {"duckdb", "lake"}:
+        from pathlib import Path
+
+        from ingestion.duckdb_extensions import ensure_extensions
+
+        ensure_extensions(Path(full_env["TRADLYTE_DUCKDB_EXTENSIONS"]),
+                          ("httpfs",) if target == "lake" else ())
+    cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+           "--target", target]
+    if vars:
+        cli += ["--vars", json.dumps(dict(vars))]
+    if quiet:
+        cli.append("--quiet")
+    with _DBT_LOCK:
+        _ensure_packages(full_env)
+        with _environment(full_env):
+            res = dbtRunner().invoke(cli)
+    results = list(getattr(res.result, "results", []) or []) if res.result is not None else []
+    invocation_id = None
+    with contextlib.suppress(Exception):
+        invocation_id = res.result.args.get("invocation_id") if hasattr(res.result, "args") else None
+    if invocation_id is None:
+        with contextlib.suppress(Exception):
+            from dbt.events.functions import get_invocation_id
+
+            invocation_id = get_invocation_id()
+    outcome = DbtOutcome(success=bool(res.success), invocation_id=invocation_id, results=results)
+    if raise_on_failure and not outcome.success:
+        detail = "\n".join(outcome.failures()) or str(res.exception)
+        raise DbtRunError(f"dbt {' '.join(args)} on target {target} failed:\n{detail}")
+    return outcome
