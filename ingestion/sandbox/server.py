@@ -108,6 +108,8 @@ def _agg_result(row: dict, with_ticker: bool, ts_override: int | None = None) ->
 
 
 def _json_ready(value):
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
     if isinstance(value, (pd.Timestamp,)):
         return None if pd.isna(value) else value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
