@@ -156,8 +156,7 @@ def polygon_source(
                   columns=AGG_COLUMNS)
     def minute_aggs():
         yield from _ticker_aggs("minute_aggs", client, list(minute_tickers or []), "minute",
-                                minute_start or start, minute_end or end, lookback_days, max_workers,
-                                progress)
+                                minute_start or start, minute_end or end, lookback_days, max_workers)
 
     @dlt.resource(name="tickers", write_disposition="merge", primary_key=("ticker", "security_key"),
                   columns=TICKER_COLUMNS)

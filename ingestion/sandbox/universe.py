@@ -352,7 +352,7 @@ def _holidays(start: str, end: str) -> pd.DataFrame:
     weekdays = pd.bdate_range(start, end).date
     open_days = set(sched["session_date"])
     holiday_names = {}
-    for rule in getattr(cal, "regular_holidays").rules:
+    for rule in cal.regular_holidays.rules:
         for d in rule.dates(start, end):
             holiday_names[d.date()] = rule.name
     rows = [{"exchange": "NYSE", "date": d, "name": holiday_names.get(d, "Market Holiday"),
