@@ -1,0 +1,42 @@
+{#- Cash dividends, one row per dividend id, amounts as declared (not split-adjusted). -#}
+
+with
+
+source as (
+
+    select * from {{ source('raw_polygon', 'dividends') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by id
+            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
+        ) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        cast(id as varchar) as dividend_id,
+        cast(ticker as varchar) as ticker,
+        cast(ex_dividend_date as date) as ex_dividend_date,
+        cast(pay_date as date) as pay_date,
+        cast(record_date as date) as record_date,
+        cast(declaration_date as date) as declaration_date,
+        cast(cash_amount as {{ tradlyte_macros.double_type() }}) as cash_amount,
+        cast(currency as varchar) as currency,
+        cast(dividend_type as varchar) as dividend_type,
+        cast(frequency as bigint) as frequency,
+        ingested_at
+    from ranked
+    where version_rank = 1 and cash_amount > 0 and ex_dividend_date is not null
+
+)
+
+select * from final

@@ -1,0 +1,60 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['ticker', 'minute_start_at'],
+        incremental_strategy='delete+insert',
+    )
+}}
+
+{#- Typed, deduplicated minute bars (all hours; silver keeps regular hours). Incremental on
+    dlt's load id, latest load wins, like bronze_daily_aggs. -#}
+
+with
+
+source as (
+
+    select * from {{ source('raw_polygon', 'minute_aggs') }}
+    {% if is_incremental() %}
+        where _dlt_load_id > (select coalesce(max(load_id), '') from {{ this }})
+    {% endif %}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by ticker, ts_ms
+            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
+        ) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        cast(ticker as varchar) as ticker,
+        {{ tradlyte_macros.epoch_ms_to_timestamp('ts_ms') }} as minute_start_at,
+        {{ tradlyte_macros.ny_date(tradlyte_macros.epoch_ms_to_timestamp('ts_ms')) }} as session_date,
+        cast(open as {{ tradlyte_macros.double_type() }}) as open,
+        cast(high as {{ tradlyte_macros.double_type() }}) as high,
+        cast(low as {{ tradlyte_macros.double_type() }}) as low,
+        cast(close as {{ tradlyte_macros.double_type() }}) as close,
+        cast(volume as {{ tradlyte_macros.double_type() }}) as volume,
+        cast(vwap as {{ tradlyte_macros.double_type() }}) as vwap,
+        cast(transactions as bigint) as transactions,
+        ingested_at,
+        cast(_dlt_load_id as varchar) as load_id
+    from ranked
+    where
+        version_rank = 1
+        and high >= greatest(open, close, low)
+        and low <= least(open, close, high)
+        and low > 0
+        and volume >= 0
+
+)
+
+select * from final

@@ -1,0 +1,49 @@
+{#- Ticker reference data, one row per (ticker, security_key): a symbol reused by a new
+    company is a new security_key. Small, so a table rebuilt each run. -#}
+
+with
+
+source as (
+
+    select * from {{ source('raw_polygon', 'tickers') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by ticker, security_key
+            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
+        ) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        cast(ticker as varchar) as ticker,
+        cast(security_key as varchar) as security_key,
+        cast(name as varchar) as company_name,
+        cast(market as varchar) as market,
+        cast(locale as varchar) as locale,
+        cast(primary_exchange as varchar) as primary_exchange,
+        cast(type as varchar) as security_type,
+        cast(active as boolean) as is_active,
+        cast(currency_name as varchar) as currency_name,
+        cast(cik as varchar) as cik,
+        cast(composite_figi as varchar) as composite_figi,
+        cast(share_class_figi as varchar) as share_class_figi,
+        cast(list_date as date) as list_date,
+        delisted_utc as delisted_at,
+        {{ tradlyte_macros.ny_date('delisted_utc') }} as delisted_date,
+        last_updated_utc as last_updated_at,
+        ingested_at
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final
