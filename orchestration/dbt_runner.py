@@ -64,6 +64,18 @@ def dbt_environment(target: str, extra: Mapping[str, str] | None = None) -> dict
     return env
 
 
+def _release_duckdb_file() -> None:
+    """dbt-duckdb keeps its database open for the life of the process; a DuckDB file has one
+    writing process at a time, so let go of it as soon as dbt is done."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            with contextlib.suppress(Exception):
+                DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
 def _ensure_packages(env: Mapping[str, str]) -> None:
     from dbt.cli.main import dbtRunner
 
@@ -106,7 +118,11 @@ def run_dbt(
     with _DBT_LOCK:
         _ensure_packages(full_env)
         with _environment(full_env):
-            res = dbtRunner().invoke(cli)
+            try:
+                res = dbtRunner().invoke(cli)
+            finally:
+                if target in {"duckdb", "lake"}:
+                    _release_duckdb_file()
     results = list(getattr(res.result, "results", []) or []) if res.result is not None else []
     invocation_id = None
     with contextlib.suppress(Exception):
