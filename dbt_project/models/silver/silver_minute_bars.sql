@@ -42,8 +42,9 @@ fingerprints as (
 watermarks as (
 
     select
-        max(session_index) - {{ var('lookback_sessions') }} as first_session_index,
-        max(source_load_id) as newest_load_id
+        -- an empty table (first run after a full refresh with no rows) takes everything
+        coalesce(max(session_index) - {{ var('lookback_sessions') }}, -1) as first_session_index,
+        coalesce(max(source_load_id), '') as newest_load_id
     from {{ this }}
 
 ),
