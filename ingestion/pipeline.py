@@ -45,6 +45,11 @@ def make_pipeline(target: str, name: str = "polygon") -> dlt.Pipeline:
 def run_source(source, target: str, name: str = "polygon") -> LoadReport:
     pipeline = make_pipeline(target, name)
     started = time.monotonic()
+    if pipeline.has_pending_data:
+        # a previous run was killed between extract and load: finish its packages first, or
+        # dlt would set the new data aside
+        log.warning("completing pending load packages of %s first", pipeline.pipeline_name)
+        pipeline.run()
     loader_file_format = "parquet" if target == "lake" else None
     info = pipeline.run(source, loader_file_format=loader_file_format)
     rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}

@@ -40,6 +40,8 @@ class FaultConfig:
     duplicate_rows: bool = False  # repeat the first row of every page at its end
     bad_rows: bool = False  # inject rows that must fail validation into aggregate pages
     forbidden_paths: tuple[str, ...] = ()  # path prefixes answering 403 NOT_AUTHORIZED
+    max_page_size: int | None = None  # cap every page below the requested limit (forces pagination)
+    delay_s: float = 0.0  # sleep before every answer (lets tests kill a client mid-load)
 
 
 def _cursor_encode(offset: int) -> str:
@@ -198,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
             st.counters[prefix] += 1
             n = st.counters[prefix]
         faults = st.faults
+        if faults.delay_s:
+            time.sleep(faults.delay_s)
         if n <= faults.burst_429:
             self._error(429, "ERROR", "You've exceeded the maximum requests per minute.",
                         {"Retry-After": str(faults.retry_after_s)})
@@ -226,7 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- endpoints --------------------------------------------------------------------------
     def _page(self, items: list, query: dict, path: str, default_limit: int, max_limit: int,
               base: dict) -> dict:
-        limit = min(int(query.get("limit", [default_limit])[0]), max_limit)
+        limit = min(int(query.get("limit", [default_limit])[0]), max_limit,
+                    self.state.faults.max_page_size or max_limit)
         if limit <= 0:
             raise ValueError("limit must be positive")
         offset = _cursor_decode(query["cursor"][0]) if "cursor" in query else 0

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ingestion.sandbox.universe import UniverseSpec, build_universe
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import create_pg_database
 from tests.dbt_support import RawWarehouse
 
 # Small but complete: bokeh real prices (2000-2013, real splits) + 10 synthetic tickers over
