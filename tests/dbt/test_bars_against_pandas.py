@@ -72,7 +72,7 @@ def test_holidays_are_not_gaps_and_holes_are(built, universe):
     syn = daily[daily.ticker.str.startswith("SYN") & (daily.ticker != "SYN0001")]
     sessions = universe.sessions.session_date
     expected = 0
-    for ticker, rows in syn.groupby("ticker"):
+    for _ticker, rows in syn.groupby("ticker"):
         listed = sessions[(sessions >= rows.session_date.min()) & (sessions <= rows.session_date.max())]
         expected += len(set(listed) - set(rows.session_date))
     reported = gaps[gaps.ticker.str.startswith("SYN") & (gaps.ticker != "SYN0001")]

@@ -27,7 +27,7 @@ HELD_BACK_SESSIONS = 10
 
 def _snapshot(warehouse) -> dict[str, pd.DataFrame]:
     out = {}
-    for table, key in TABLES.items():
+    for table, _key in TABLES.items():
         frame = warehouse.query(f"select * from {table}")
         frame = frame.drop(columns=[c for c in ("updated_at",) if c in frame.columns])
         for col in frame.columns:
