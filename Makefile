@@ -25,7 +25,7 @@ demo: venv
 	$(BIN)/tradlyte demo
 
 lint: venv
-	$(BIN)/ruff check ingestion alerts orchestration tests bench
+	$(BIN)/ruff check .
 
 test: venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
