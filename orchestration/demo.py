@@ -19,7 +19,7 @@ def _summary(path) -> list[str]:
         lines = []
         for schema, table in tables:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            lines.append(f"  {schema}.{table:<28} {count:>10,} rows")
+            lines.append(f"  {schema + '.' + table:<42} {count:>10,} rows")
         return lines
     finally:
         con.close()
