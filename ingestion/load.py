@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from ingestion.pipeline import LoadReport, run_source
 
@@ -46,11 +46,15 @@ def _client_for(request: LoadRequest) -> Iterator:
 
 def run_load(request: LoadRequest, progress_factory: Callable | None = None) -> LoadReport:
     if request.source == "flatfiles":
-        from ingestion.flatfiles import flatfiles_source
+        from ingestion.flatfiles import run_backfill
 
-        source = flatfiles_source(start=request.start, end=request.end or date.today(),
-                                  kinds=("day", "minute") if request.minute_tickers else ("day",))
-        return run_source(source, request.target, name="flatfiles")
+        if request.start is None:
+            raise ValueError("a flat-file backfill needs --from (and usually --to)")
+        weekdays = sum(1 for i in range(((request.end or date.today()) - request.start).days + 1)
+                       if (request.start + timedelta(days=i)).weekday() < 5)
+        progress = progress_factory(weekdays, "days") if progress_factory else None
+        return run_backfill(request.start, request.end or date.today(), request.target,
+                            kinds=("day", "minute") if request.minute_tickers else ("day",), progress=progress)
 
     from ingestion.polygon import polygon_source
 
