@@ -58,4 +58,8 @@ def to_raw(table: pa.Table, kind: str, day: date, ingested_at: datetime | None =
     if kind == "day":
         columns["session_date"] = pa.array([day] * n, pa.date32())
         columns["otc"] = pa.nulls(n, pa.bool_())
-    return pa.table(columns)
+    # key columns are NOT NULL, as dlt's primary-key hints declare them
+    keys = {"ticker", "session_date"} if kind == "day" else {"ticker", "ts_ms"}
+    schema = pa.schema([pa.field(name, col.type, nullable=name not in keys) for name, col in columns.items()])
+    return pa.Table.from_arrays([pa.chunked_array(c) if isinstance(c, pa.ChunkedArray) else c
+                                 for c in columns.values()], schema=schema)
