@@ -26,6 +26,9 @@ demo: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	mkdir -p data
+	cd dbt_project && ../$(BIN)/dbt deps --quiet
+	TRADLYTE_DUCKDB_PATH=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 test: venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

@@ -50,7 +50,8 @@ as_of as (
 
 ),
 
-next_session as (
+-- next_session is used when fib_anchor = calendar
+next_session as (  -- noqa: ST03
 
     select min(calendar.session_date) as next_session_date
     from calendar
@@ -125,6 +126,7 @@ daily_rows as (
 
 ),
 
+-- noqa: disable=LT02
 {% for n in fib_intervals %}
 
 fib_{{ n }}_rows as (
@@ -155,6 +157,7 @@ fib_{{ n }}_rows as (
 ),
 
 {% endfor %}
+-- noqa: enable=LT02
 
 minute_rows as (
 

@@ -11,13 +11,20 @@ with
 
 bars as (
 
-    select ticker, session_date, session_index from {{ ref('silver_daily_bars') }}
+    select
+        ticker,
+        session_date,
+        session_index
+    from {{ ref('silver_daily_bars') }}
 
 ),
 
 calendar as (
 
-    select session_date, session_index from {{ ref('trading_calendar') }}
+    select
+        session_date,
+        session_index
+    from {{ ref('trading_calendar') }}
 
 ),
 
@@ -76,7 +83,11 @@ listed as (
     select expected.*
     from expected
     where
-        not exists (select 1 from tickers where tickers.ticker = expected.ticker)
+        not exists (
+            select 1
+            from tickers
+            where tickers.ticker = expected.ticker
+        )
         or exists (
             select 1
             from tickers

@@ -17,9 +17,9 @@ ranked as (
         row_number() over (
             partition by security_key
             order by
-                case when is_active then 0 else 1 end,
+                case when is_active then 0 else 1 end asc,
                 last_updated_at desc nulls last,
-                ticker
+                ticker asc
         ) as record_rank
     from tickers
 

@@ -14,13 +14,20 @@ dividends as (
 
 bars as (
 
-    select ticker, session_date, close from {{ ref('bronze_daily_aggs') }}
+    select
+        ticker,
+        session_date,
+        close
+    from {{ ref('bronze_daily_aggs') }}
 
 ),
 
 calendar as (
 
-    select session_date, session_index from {{ ref('trading_calendar') }}
+    select
+        session_date,
+        session_index
+    from {{ ref('trading_calendar') }}
 
 ),
 

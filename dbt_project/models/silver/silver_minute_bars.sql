@@ -75,14 +75,14 @@ scoped as (
     inner join calendar on calendar.session_date = bronze.session_date
     where
         bronze.minute_start_at >= calendar.market_open_at
-        and bronze.minute_start_at < calendar.market_close_at
-        {% if is_incremental() %}
-            and (
-                calendar.session_index >= (select first_session_index from watermarks)
-                or bronze.load_id > (select newest_load_id from watermarks)
-                or bronze.ticker in (select ticker from restated_tickers)
-            )
-        {% endif %}
+        and bronze.minute_start_at < calendar.market_close_at  -- noqa: LT02
+{%- if is_incremental() %}
+        and (
+            calendar.session_index >= (select first_session_index from watermarks)
+            or bronze.load_id > (select newest_load_id from watermarks)
+            or bronze.ticker in (select ticker from restated_tickers)
+        )
+{%- endif %}
 
 ),
 
