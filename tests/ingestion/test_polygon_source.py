@@ -174,3 +174,11 @@ def test_sandbox_load_via_run_load(small_universe, data_dir):
                                                                   "end": "2013-03-01", "minute_tickers": 1,
                                                                   "minute_sessions": 1}))
     assert report.rows["daily_aggs"] > 0 and report.rows["minute_aggs"] == 390
+
+
+def test_duplicate_rows_in_pages_load_once(small_universe, data_dir):
+    with SandboxServer(small_universe, faults=FaultConfig(duplicate_rows=True, max_page_size=40)) as server:
+        run_source(_daily_source(server), "duckdb")
+    (count, distinct), = duckdb_rows(
+        data_dir, "select count(*), count(distinct (ticker, session_date)) from raw_polygon.daily_aggs")
+    assert count == distinct == _expected_daily(small_universe)
