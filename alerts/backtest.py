@@ -60,7 +60,7 @@ def backtest(wh: Warehouse, rule: Rule, start: date, end: date) -> BacktestResul
             for ticker, hits in groups.items():
                 last = None
                 for bar, value in sorted(hits, key=lambda h: h[0]):
-                    if last is not None and rule.throttle.cooldown and bar < last + rule.throttle.cooldown:
+                    if rule.in_cooldown(bar, last):
                         out.suppressed_cooldown += 1
                         continue
                     out.firings.append((ticker, tf, bar, value))

@@ -18,14 +18,15 @@ A crash anywhere re-runs the same bars on restart; the dedup keys make that harm
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
 import os
 import signal
 import socket
 import time
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,7 +138,9 @@ def expected_session(now: datetime, grace: timedelta) -> date | None:
     import pandas_market_calendars as mcal
 
     cal = mcal.get_calendar("NYSE")
-    sched = cal.schedule(start_date=(now - timedelta(days=20)).date(), end_date=now.date())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecation noise inside pandas_market_calendars
+        sched = cal.schedule(start_date=(now - timedelta(days=20)).date(), end_date=now.date())
     closes = pd.to_datetime(sched["market_close"], utc=True)
     done = closes[closes + pd.Timedelta(grace) <= pd.Timestamp(now)]
     return None if done.empty else done.index[-1].date()
@@ -221,6 +224,17 @@ class Evaluator:
 
     # ---------------------------------------------------------------- one pass
     def run_once(self) -> RunResult:
+        """One pass. Raises RedisUnavailable if Redis fails at any point (what was not marked
+        delivered is retried on the next pass) and WarehouseError if gold cannot be read."""
+        import redis
+
+        try:
+            return self._run_once()
+        except redis.RedisError as exc:
+            raise RedisUnavailable(f"Redis failed during the pass ({type(exc).__name__}: {exc}); "
+                                   "deliveries not marked done will be retried on the next pass") from exc
+
+    def _run_once(self) -> RunResult:
         run_id = uuid.uuid4().hex[:12]
         res = RunResult(run_id=run_id)
         now = self.clock()
@@ -230,6 +244,12 @@ class Evaluator:
         wh = self.cfg.warehouse
 
         with wh.connect(read_only=True) as con:
+            needed = ["bars", "indicators"] + (["signals"] if any(r.condition.kind == "signal" for r in self.rules)
+                                               else [])
+            missing = [f"gold.{t}" for t in needed if not con.table_exists("gold", t)]
+            if missing:
+                raise WarehouseError(f"{', '.join(missing)} not found in {wh.describe()}: build gold first "
+                                     "(tradlyte dbt build)")
             if self.cfg.check_staleness:
                 latest = latest_gold_session(con)
                 expected = expected_session(now, self.cfg.stale_grace)
@@ -316,7 +336,7 @@ class Evaluator:
                 reason = None
                 if last is not None and bar <= last:
                     reason = "superseded"
-                elif last is not None and rule.throttle.cooldown and bar < last + rule.throttle.cooldown:
+                elif rule.in_cooldown(bar, last):
                     reason = "cooldown"
                 elif rule.silenced(now):
                     reason = "silenced"
@@ -344,9 +364,16 @@ class Evaluator:
     # ---------------------------------------------------------------- delivery
     def _deliver(self, state: State, firings: list[dict], res: RunResult, audit: list, now: datetime,
                  rate_limited: bool = True) -> None:
+        available = self.cfg.channels_available()
         for channel in ("redis", "webhook", "log"):
             items = [f for f in firings if channel in f["channels"]]
             if not items:
+                continue
+            if channel not in available:  # decided under an older configuration
+                log.warning("%d firing(s) for channel %s, which is not configured now: skipped", len(items),
+                            channel)
+                for f in items:
+                    audit.append(self._audit_row(res.run_id, "delivery", f, channel, 0, "unconfigured"))
                 continue
             done = state.delivered_many(channel, [f["idempotency_key"] for f in items])
             pending = [f for f, d in zip(items, done, strict=True) if not d]
@@ -453,6 +480,12 @@ class Evaluator:
             sid = state.xadd_once(self.cfg.stream, "redis", keys, ch.stream_fields(payload),
                                   maxlen=self.cfg.stream_maxlen, mark="digest")
             ok = sid not in (0, b"0")
+            if not ok:  # some key got delivered meanwhile (another process): digest only the rest
+                done = state.delivered_many("redis", keys)
+                rest = [f for f, d in zip(items, done, strict=True) if not d]
+                if rest and len(rest) < len(items):
+                    self._send_digest(channel, state, rest, res, audit, now)
+                return
         elif channel == "webhook":
             ok = self._webhook(state, digest_key, keys, payload, None, res, audit)
             if ok:
@@ -492,10 +525,10 @@ class Evaluator:
         def _stop(*_):
             stop["flag"] = True
 
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread
             signal.signal(signal.SIGTERM, _stop)
-        except ValueError:  # not the main thread
-            pass
+        # the heartbeat must outlive the sleep between passes
+        self.cfg.heartbeat_ttl = max(self.cfg.heartbeat_ttl, int(3 * interval) + 10)
         passes, failures = 0, 0
         while not stop["flag"] and (max_passes is None or passes < max_passes):
             passes += 1
@@ -515,6 +548,3 @@ def firing_key(rule: Rule, ticker: str, timeframe: str, bar_start_at: datetime) 
     """The idempotency key: rule id, rule version, ticker, timeframe, bar start (UTC)."""
     return f"{rule.id}:v{rule.version}:{ticker}:{timeframe}:{iso(bar_start_at)}"
 
-
-def dumps(obj) -> str:
-    return json.dumps(obj, default=str, sort_keys=True)

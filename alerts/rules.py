@@ -64,7 +64,7 @@ class Operand:
     number: float | None = None
 
     def __str__(self) -> str:
-        return self.column if self.column is not None else repr(self.number)
+        return self.column if self.column is not None else f"{self.number:g}"
 
 
 @dataclass(frozen=True)
@@ -264,6 +264,17 @@ class Rule(BaseModel):
 
     def silenced(self, now: datetime) -> bool:
         return any(s.active(now) for s in self.silences)
+
+    def in_cooldown(self, bar: datetime, last: datetime | None) -> bool:
+        """True if `bar` starts less than the cooldown after `last` (the last firing's bar).
+
+        Compared in New York wall time, so `1d` / `1w` mean calendar days across DST changes.
+        """
+        cd = self.throttle.cooldown
+        if last is None or not cd:
+            return False
+        local = bar.astimezone(NEW_YORK).replace(tzinfo=None)
+        return local < last.astimezone(NEW_YORK).replace(tzinfo=None) + cd
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:

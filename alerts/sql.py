@@ -156,22 +156,27 @@ def compile_timeframe(rules: list[Rule], timeframe: str, cursor: datetime, upper
                  f"  select ticker, bar_start_at, {', '.join(hit_cols)}\n"
                  "  from base\n)")
     lag_cols = [f"lag(h{i}) over w as ph{i}" for i, r in enumerate(rules) if r.frequency == "once"]
-    parts.append(",\nlagged as materialized (\n"
+    parts.append(",\nlagged as (\n"
                  f"  select *{''.join(', ' + c for c in lag_cols)}\n"
                  "  from hits\n"
                  "  window w as (partition by ticker order by bar_start_at)\n)")
+    parts.append(",\nfresh as (\n  select * from lagged where bar_start_at > ?\n)")
+    params.append(cursor)
 
-    selects = []
+    # unpivot: one row per (bar, rule) whose firing condition holds; a single pass, linear in rules
+    rows = []
     for i, r in enumerate(rules):
-        where = f"bar_start_at > ? and h{i}"
-        params_i: list = [i, cursor]
+        fire = f"h{i}"
         if r.frequency == "once":
-            where += f" and not coalesce(ph{i}, false)"
+            fire += f" and not coalesce(ph{i}, false)"
         if r.tickers != "all":
-            where += f" and ticker in ({', '.join('?' for _ in r.tickers)})"
-            params_i += list(r.tickers)
-        selects.append(f"select cast(? as integer) as rule_index, ticker, bar_start_at, v{i} as value "
-                       f"from lagged where {where}")
-        params += params_i
-    sql = "".join(parts) + "\n" + "\nunion all\n".join(selects) + "\norder by bar_start_at, rule_index, ticker"
+            fire += f" and f.ticker in ({', '.join('?' for _ in r.tickers)})"
+            params += list(r.tickers)
+        rows.append(f"({i}, {fire}, v{i})")
+    sql = ("".join(parts) + "\n"
+           "select r.rule_index, f.ticker, f.bar_start_at, r.value\n"
+           "from fresh as f\n"
+           f"cross join lateral (values {', '.join(rows)}) as r (rule_index, fire, value)\n"
+           "where r.fire\n"
+           "order by f.bar_start_at, r.rule_index, f.ticker")
     return Query(sql=sql, params=params)

@@ -183,6 +183,20 @@ def write_audit(wh: Warehouse, rows: list[tuple]) -> None:
     with wh.connect(read_only=False) as con:
         con.execute("create schema if not exists ops")
         con.execute(AUDIT_DDL)
-        placeholders = ", ".join("?" for _ in AUDIT_COLUMNS)
-        con.executemany(f"insert into ops.alert_firings ({', '.join(AUDIT_COLUMNS)}) values ({placeholders})",
-                        rows)
+        cols = ", ".join(AUDIT_COLUMNS)
+        if con.kind == "duckdb":  # bulk insert through a registered frame; executemany is row by row
+            import pandas as pd
+
+            frame = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+            for c in ("recorded_at", "bar_start_at"):
+                frame[c] = pd.to_datetime(frame[c], utc=True)
+            for c in ("rule_version", "attempt"):
+                frame[c] = frame[c].astype("Int64")
+            con.raw.register("alert_audit_rows", frame)
+            con.execute(f"insert into ops.alert_firings ({cols}) select {cols} from alert_audit_rows")
+            con.raw.unregister("alert_audit_rows")
+        else:
+            from psycopg2.extras import execute_values
+
+            with con.raw.cursor() as cur:
+                execute_values(cur, f"insert into ops.alert_firings ({cols}) values %s", rows, page_size=1000)

@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,7 +79,7 @@ def build_gold(path: Path, n_tickers: int, days: list) -> None:
         create table gold.signals as
         select ticker, timeframe, bar_start_at, list_extract([{sigs}], 1 + cast(floor(random() * 10) as integer))
                as signal, 'up' as direction, close as value
-        from gold.bars where random() < 0.03""")
+        from gold.bars where random() < 0.005""")
     con.close()
 
 
@@ -89,17 +89,22 @@ def make_rules(n: int, tickers: list[str]) -> list:
     out = []
     for i in range(n):
         kind = i % 5
-        if kind == 0:
+        if kind == 0:  # thresholds in the tails, as real alert rules use them
             col = rng.choice(cols[:3])
-            cond = f"{col} {rng.choice(['>', '<'])} {rng.uniform(0, 100) if col != 'macd_hist' else 0.45:.3f}"
+            op = rng.choice([">", "<"])
+            if col == "macd_hist":
+                level = 0.49 if op == ">" else -0.49
+            else:
+                level = rng.uniform(94, 99) if op == ">" else rng.uniform(1, 6)
+            cond = f"{col} {op} {level:.3f}"
         elif kind == 1:
             cond = f"close {rng.choice(['crosses_above', 'crosses_below'])} {rng.choice(['sma_200', 'sma_50', 'ema_200'])}"
         elif kind == 2:
-            cond = f"close moves_pct {rng.choice([3, 5, 8])}"
+            cond = f"close moves_pct {rng.choice([8, 10, 15])}"
         elif kind == 3:
             cond = {"signal": rng.choice(KNOWN_SIGNALS)}
         else:
-            cond = f"rsi_14 crosses_above {rng.choice([30, 50, 70])}"
+            cond = f"rsi_14 {rng.choice(['crosses_above', 'crosses_below'])} {rng.choice([30, 70])}"
         out.append(parse_rule({
             "id": f"bench-{i:03d}", "version": 1, "description": "bench", "timeframes": ["1d"],
             "tickers": "all" if i % 4 else rng.sample(tickers, 50), "condition": cond,
@@ -178,7 +183,6 @@ def main() -> None:
             for i in range(0, len(keys), 5000):
                 client.delete(*keys[i:i + 5000])
             client.close()
-    _ = timedelta
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +35,10 @@ IND_COLUMNS = ("ticker", "timeframe", "bar_start_at", "last_session_date", *INDI
 
 
 def sessions(start: str, n: int) -> list[date]:
-    sched = mcal.get_calendar("NYSE").schedule(start_date=start, end_date=pd.Timestamp(start) + pd.Timedelta(days=3 * n + 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = mcal.get_calendar("NYSE").schedule(start_date=start,
+                                                   end_date=pd.Timestamp(start) + pd.Timedelta(days=3 * n + 10))
     return [d.date() for d in sched.index[:n]]
 
 
@@ -74,6 +78,27 @@ class Gold:
                          1000.0, close, 10, 1, is_complete])
             row = {c: None for c in IND_COLUMNS}
             row.update({"ticker": ticker, "timeframe": "1d", "bar_start_at": start, "last_session_date": d,
+                        "close": close, "is_warm": True})
+            row.update({k: v for k, v in vals.items() if k != "close"})
+            inds.append([row[c] for c in IND_COLUMNS])
+        with self.wh.connect(read_only=False) as con:
+            con.executemany(f"insert into gold.bars ({', '.join(BARS_COLUMNS)}) values "
+                            f"({', '.join('?' for _ in BARS_COLUMNS)})", bars)
+            con.executemany(f"insert into gold.indicators ({', '.join(IND_COLUMNS)}) values "
+                            f"({', '.join('?' for _ in IND_COLUMNS)})", inds)
+
+    def add_intraday(self, ticker: str, timeframe: str, starts: list[datetime], minutes: int,
+                     complete: bool = True, **series: list) -> None:
+        """Intraday bars starting at `starts` (UTC), each `minutes` long; the last one open unless complete."""
+        bars, inds = [], []
+        for i, start in enumerate(starts):
+            vals = {k: v[i] for k, v in series.items()}
+            close = vals.get("close", 100.0)
+            d = start.astimezone(NY).date()
+            bars.append([ticker, timeframe, start, start + timedelta(minutes=minutes), d, d, close, close, close,
+                         close, 10.0, close, 1, 1, complete or i < len(starts) - 1])
+            row = {c: None for c in IND_COLUMNS}
+            row.update({"ticker": ticker, "timeframe": timeframe, "bar_start_at": start, "last_session_date": d,
                         "close": close, "is_warm": True})
             row.update({k: v for k, v in vals.items() if k != "close"})
             inds.append([row[c] for c in IND_COLUMNS])

@@ -106,3 +106,28 @@ def test_first_run_without_start_reads_latest_bar_only(gold, redis_prefix):
     gold.add_daily("AAA", DAYS, rsi_14=[80] * 8)
     ev = make_evaluator(gold.wh, redis_prefix, [rule(id="hot", condition="rsi_14 > 70")], after_close(DAYS[-1]))
     assert [f["bar_start_at"] for f in ev.run_once().firings] == [bar(7)]
+
+
+def test_intraday_bars_across_the_overnight_gap(gold, redis_prefix):
+    """5m bars: the previous bar of the first bar of a session is the last bar of the session before,
+    and the still-open last bar is not evaluated."""
+    from datetime import time, timedelta
+
+    from tests.alerts.conftest import NY
+
+    def at(d, hh, mm):
+        from datetime import datetime
+
+        return datetime.combine(d, time(hh, mm), tzinfo=NY).astimezone(ny_midnight(d).tzinfo)
+
+    d1, d2 = DAYS[4], DAYS[5]  # Friday, Monday
+    starts = [at(d1, 15, 50), at(d1, 15, 55), at(d2, 9, 30), at(d2, 9, 35), at(d2, 9, 40), at(d2, 9, 45)]
+    gold.add_intraday("AAA", "5m", starts, 5, complete=False, close=[100, 100, 106, 106.5, 100, 120])
+    gold.add_daily("AAA", DAYS, rsi_14=[99] * 8)  # other timeframes are not touched by a 5m rule
+    ev = make_evaluator(gold.wh, redis_prefix, [rule(id="gap", timeframes=["5m"], condition="close moves_pct 5")],
+                        starts[-1] + timedelta(minutes=1), start_at=starts[2])
+    res = ev.run_once()
+    iso = [s.strftime("%Y-%m-%dT%H:%M:%SZ") for s in starts]
+    assert fired(redis_prefix) == [("gap", "AAA", iso[2]), ("gap", "AAA", iso[4])]
+    assert res.cursors == {"5m": iso[4]}
+    assert fired(redis_prefix)[0][2].endswith("13:30:00Z")  # 09:30 New York (EDT since 2024-03-10)

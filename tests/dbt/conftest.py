@@ -49,3 +49,18 @@ def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 BAR_KEY = ["ticker", "timeframe", "bar_start_at"]
+
+
+@pytest.fixture(scope="session", params=["duckdb", "postgres"])
+def built(request, universe, tmp_path_factory):
+    """The whole project built (models and dbt tests) once per engine for the session."""
+    from tests.conftest import drop_pg_database
+
+    warehouse, db = make_warehouse(request.param, tmp_path_factory)
+    try:
+        warehouse.load_universe(universe)
+        warehouse.build()
+        yield warehouse
+    finally:
+        if db is not None:
+            drop_pg_database(db)

@@ -4,24 +4,10 @@ timeframe and both Fibonacci anchors, over real bokeh prices and a synthetic uni
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
-from tests.conftest import drop_pg_database
-from tests.dbt.conftest import BAR_KEY, make_warehouse, normalize_bars
+from tests.dbt.conftest import BAR_KEY, normalize_bars
 from tests.dbt_support import assert_frames_equal
 from tests.reference import fib_bars
-
-
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
-def built(request, universe, tmp_path_factory):
-    warehouse, db = make_warehouse(request.param, tmp_path_factory)
-    try:
-        warehouse.load_universe(universe)
-        warehouse.build()  # models and every dbt data test
-        yield warehouse
-    finally:
-        if db is not None:
-            drop_pg_database(db)
 
 
 def _gold(warehouse) -> object:

@@ -1,0 +1,108 @@
+{#- gold.signals: one row per detected event, emitted once on the closed bar where the
+    crossing happens. Only complete bars whose row and previous row are warm (every
+    indicator at full look-back) can emit. A crossing means the relation between the two
+    values differs from the previous bar's:
+      golden_cross / death_cross     sma_50 crosses above / below sma_200 (value: sma_50)
+      macd_cross_up / macd_cross_down  macd crosses above / below macd_signal (value: macd)
+      rsi_overbought / rsi_oversold  rsi_14 crosses up through var rsi_overbought (70) /
+                                     down through var rsi_oversold (30) (value: rsi_14)
+      bb_break_up / bb_break_down    close crosses above bb_upper / below bb_lower (value: close)
+      new_52w_high / new_52w_low     on daily bars, close above the highest / below the lowest
+                                     close of the previous var high_low_window (252) sessions
+                                     (value: close) -#}
+
+{%- set overbought = var('rsi_overbought') -%}
+{%- set oversold = var('rsi_oversold') -%}
+{%- set window = var('high_low_window') -%}
+
+with
+
+indicators as (
+
+    select * from {{ ref('indicators') }}
+
+),
+
+with_previous as (
+
+    select
+        *,
+        lag(sma_50) over series_order as previous_sma_50,
+        lag(sma_200) over series_order as previous_sma_200,
+        lag(macd) over series_order as previous_macd,
+        lag(macd_signal) over series_order as previous_macd_signal,
+        lag(rsi_14) over series_order as previous_rsi_14,
+        lag(close) over series_order as previous_close,
+        lag(bb_upper) over series_order as previous_bb_upper,
+        lag(bb_lower) over series_order as previous_bb_lower,
+        lag(is_warm) over series_order as previous_is_warm,
+        max(close) over (
+            partition by ticker, timeframe order by bar_start_at
+            rows between {{ window }} preceding and 1 preceding
+        ) as prior_high_close,
+        min(close) over (
+            partition by ticker, timeframe order by bar_start_at
+            rows between {{ window }} preceding and 1 preceding
+        ) as prior_low_close,
+        count(close) over (
+            partition by ticker, timeframe order by bar_start_at
+            rows between {{ window }} preceding and 1 preceding
+        ) as prior_count
+    from indicators
+    window series_order as (partition by ticker, timeframe order by bar_start_at)
+
+),
+
+eligible as (
+
+    select *
+    from with_previous
+    where is_complete and is_warm and previous_is_warm
+
+),
+
+events as (
+
+    {% set rules = [
+        ('golden_cross', 'bullish', 'sma_50', 'previous_sma_50 <= previous_sma_200 and sma_50 > sma_200'),
+        ('death_cross', 'bearish', 'sma_50', 'previous_sma_50 >= previous_sma_200 and sma_50 < sma_200'),
+        ('macd_cross_up', 'bullish', 'macd', 'previous_macd <= previous_macd_signal and macd > macd_signal'),
+        ('macd_cross_down', 'bearish', 'macd', 'previous_macd >= previous_macd_signal and macd < macd_signal'),
+        ('rsi_overbought', 'bearish', 'rsi_14', 'previous_rsi_14 <= ' ~ overbought ~ ' and rsi_14 > ' ~ overbought),
+        ('rsi_oversold', 'bullish', 'rsi_14', 'previous_rsi_14 >= ' ~ oversold ~ ' and rsi_14 < ' ~ oversold),
+        ('bb_break_up', 'bullish', 'close', 'previous_close <= previous_bb_upper and close > bb_upper'),
+        ('bb_break_down', 'bearish', 'close', 'previous_close >= previous_bb_lower and close < bb_lower'),
+        ('new_52w_high', 'bullish', 'close',
+            "timeframe = '1d' and prior_count = " ~ window ~ " and close > prior_high_close"),
+        ('new_52w_low', 'bearish', 'close',
+            "timeframe = '1d' and prior_count = " ~ window ~ " and close < prior_low_close"),
+    ] %}
+    {% for name, direction, value_column, condition in rules %}
+        select
+            ticker,
+            timeframe,
+            bar_start_at,
+            '{{ name }}' as signal,
+            '{{ direction }}' as direction,
+            {{ value_column }} as value
+        from eligible
+        where {{ condition }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        cast(ticker as varchar) as ticker,
+        cast(timeframe as varchar) as timeframe,
+        cast(bar_start_at as timestamp with time zone) as bar_start_at,
+        cast(signal as varchar) as signal,
+        cast(direction as varchar) as direction,
+        cast(value as {{ tradlyte_macros.double_type() }}) as value
+    from events
+
+)
+
+select * from final
