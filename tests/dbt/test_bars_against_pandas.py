@@ -71,3 +71,16 @@ def test_reused_symbol_gap_between_companies_is_not_a_gap(built, universe):
     gaps = built.query("select session_date from gold.data_gaps where ticker = 'SYN0001'")
     dates = [pd.Timestamp(d).date() for d in gaps.session_date]
     assert not [d for d in dates if delisted_on < d < relisted_on]
+
+
+def test_dbt_docs_generate_works_offline(built):
+    import json
+
+    from orchestration.paths import DBT_PROJECT_DIR
+
+    built.dbt("docs", "generate")
+    catalog = json.loads((DBT_PROJECT_DIR / "target" / "catalog.json").read_text())
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    assert "model.tradlyte.bars" in catalog["nodes"]
+    documented = manifest["nodes"]["model.tradlyte.indicators"]["columns"]
+    assert documented["rsi_14"]["description"]
