@@ -11,26 +11,16 @@
     date, so late and corrected rows are never missed. The latest load wins; ties break on
     ingestion time, then dlt's row id, so the choice is deterministic. -#}
 
+{%- set newer_loads = "_dlt_load_id > (select coalesce(max(load_id), '') from " ~ this ~ ")"
+    if is_incremental() else none %}
+
 with
-
-source as (
-
-    select * from {{ source('raw_polygon', 'daily_aggs') }}
-    {% if is_incremental() %}
-        where _dlt_load_id > (select coalesce(max(load_id), '') from {{ this }})
-    {% endif %}
-
-),
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by ticker, session_date
-            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
-        ) as version_rank
-    from source
+    {{ tradlyte_macros.latest_version(
+        source('raw_polygon', 'daily_aggs'), ['ticker', 'session_date'], where=newer_loads
+    ) }}
 
 ),
 
@@ -52,10 +42,9 @@ final as (
         cast(_dlt_load_id as varchar) as load_id
     from ranked
     where
-        version_rank = 1
         -- a row that breaks the OHLC envelope never reaches silver (the loader
         -- quarantines them; this guards flat files and hand-loaded data too)
-        and high >= greatest(open, close, low)
+        high >= greatest(open, close, low)
         and low <= least(open, close, high)
         and low > 0
         and volume >= 0

@@ -2,21 +2,9 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw_polygon', 'dividends') }}
-
-),
-
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
-        ) as version_rank
-    from source
+    {{ tradlyte_macros.latest_version(source('raw_polygon', 'dividends'), ['id']) }}
 
 ),
 
@@ -35,7 +23,7 @@ final as (
         cast(frequency as bigint) as frequency,
         ingested_at
     from ranked
-    where version_rank = 1 and cash_amount > 0 and ex_dividend_date is not null
+    where cash_amount > 0 and ex_dividend_date is not null
 
 )
 

@@ -4,21 +4,9 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw_polygon', 'market_holidays') }}
-
-),
-
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by exchange, date
-            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
-        ) as version_rank
-    from source
+    {{ tradlyte_macros.latest_version(source('raw_polygon', 'market_holidays'), ['exchange', 'date']) }}
 
 ),
 
@@ -33,7 +21,6 @@ final as (
         close as closes_at,
         ingested_at
     from ranked
-    where version_rank = 1
 
 )
 

@@ -9,26 +9,14 @@
 {#- Typed, deduplicated minute bars (all hours; silver keeps regular hours). Incremental on
     dlt's load id, latest load wins, like bronze_daily_aggs. -#}
 
+{%- set newer_loads = "_dlt_load_id > (select coalesce(max(load_id), '') from " ~ this ~ ")"
+    if is_incremental() else none %}
+
 with
-
-source as (
-
-    select * from {{ source('raw_polygon', 'minute_aggs') }}
-    {% if is_incremental() %}
-        where _dlt_load_id > (select coalesce(max(load_id), '') from {{ this }})
-    {% endif %}
-
-),
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by ticker, ts_ms
-            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
-        ) as version_rank
-    from source
+    {{ tradlyte_macros.latest_version(source('raw_polygon', 'minute_aggs'), ['ticker', 'ts_ms'], where=newer_loads) }}
 
 ),
 
@@ -49,8 +37,7 @@ final as (
         cast(_dlt_load_id as varchar) as load_id
     from ranked
     where
-        version_rank = 1
-        and high >= greatest(open, close, low)
+        high >= greatest(open, close, low)
         and low <= least(open, close, high)
         and low > 0
         and volume >= 0

@@ -3,21 +3,9 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw_polygon', 'splits') }}
-
-),
-
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
-        ) as version_rank
-    from source
+    {{ tradlyte_macros.latest_version(source('raw_polygon', 'splits'), ['id']) }}
 
 ),
 
@@ -33,7 +21,7 @@ final as (
         / cast(split_from as {{ tradlyte_macros.double_type() }}) as split_ratio,
         ingested_at
     from ranked
-    where version_rank = 1 and split_from > 0 and split_to > 0
+    where split_from > 0 and split_to > 0
 
 )
 

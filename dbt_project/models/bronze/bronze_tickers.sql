@@ -3,21 +3,9 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw_polygon', 'tickers') }}
-
-),
-
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by ticker, security_key
-            order by _dlt_load_id desc, ingested_at desc, _dlt_id desc
-        ) as version_rank
-    from source
+    {{ tradlyte_macros.latest_version(source('raw_polygon', 'tickers'), ['ticker', 'security_key']) }}
 
 ),
 
@@ -42,7 +30,6 @@ final as (
         last_updated_utc as last_updated_at,
         ingested_at
     from ranked
-    where version_rank = 1
 
 )
 

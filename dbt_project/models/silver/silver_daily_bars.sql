@@ -51,28 +51,7 @@ fingerprints as (
 
 {% if is_incremental() %}
 
-watermarks as (
-
-    select
-        -- an empty table (first run after a full refresh with no rows) takes everything
-        coalesce(max(session_index) - {{ var('lookback_sessions') }}, -1) as first_session_index,
-        coalesce(max(source_load_id), '') as newest_load_id
-    from {{ this }}
-
-),
-
-restated_tickers as (
-
-    select stored.ticker
-    from (
-        select ticker, max(adjustment_fingerprint) as adjustment_fingerprint
-        from {{ this }}
-        group by ticker
-    ) as stored
-    left join fingerprints as current_fp on current_fp.ticker = stored.ticker
-    where coalesce(current_fp.adjustment_fingerprint, 'none') <> stored.adjustment_fingerprint
-
-),
+{{ silver_watermark_ctes() }}
 
 {% endif %}
 
@@ -85,10 +64,7 @@ scoped as (
     from bronze
     inner join calendar on calendar.session_date = bronze.session_date
     {% if is_incremental() %}
-        where
-            calendar.session_index >= (select first_session_index from watermarks)
-            or bronze.load_id > (select newest_load_id from watermarks)
-            or bronze.ticker in (select ticker from restated_tickers)
+        where {{ in_silver_scope('calendar.session_index', 'bronze.load_id', 'bronze.ticker') }}
     {% endif %}
 
 ),

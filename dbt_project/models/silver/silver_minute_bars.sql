@@ -39,28 +39,7 @@ fingerprints as (
 
 {% if is_incremental() %}
 
-watermarks as (
-
-    select
-        -- an empty table (first run after a full refresh with no rows) takes everything
-        coalesce(max(session_index) - {{ var('lookback_sessions') }}, -1) as first_session_index,
-        coalesce(max(source_load_id), '') as newest_load_id
-    from {{ this }}
-
-),
-
-restated_tickers as (
-
-    select stored.ticker
-    from (
-        select ticker, max(adjustment_fingerprint) as adjustment_fingerprint
-        from {{ this }}
-        group by ticker
-    ) as stored
-    left join fingerprints as current_fp on current_fp.ticker = stored.ticker
-    where coalesce(current_fp.adjustment_fingerprint, 'none') <> stored.adjustment_fingerprint
-
-),
+{{ silver_watermark_ctes() }}
 
 {% endif %}
 
@@ -77,11 +56,7 @@ scoped as (
         bronze.minute_start_at >= calendar.market_open_at
         and bronze.minute_start_at < calendar.market_close_at  -- noqa: LT02
 {%- if is_incremental() %}
-        and (
-            calendar.session_index >= (select first_session_index from watermarks)
-            or bronze.load_id > (select newest_load_id from watermarks)
-            or bronze.ticker in (select ticker from restated_tickers)
-        )
+        and {{ in_silver_scope('calendar.session_index', 'bronze.load_id', 'bronze.ticker') }}
 {%- endif %}
 
 ),
