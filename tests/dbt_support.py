@@ -210,8 +210,13 @@ class RawWarehouse:
                 conn.close()
 
 
-def assert_frames_equal(left: pd.DataFrame, right: pd.DataFrame, key: Sequence[str], rtol: float = 1e-9) -> None:
-    """Row-for-row equality of two result sets, doubles to `rtol` relative."""
+def assert_frames_equal(left: pd.DataFrame, right: pd.DataFrame, key: Sequence[str], rtol: float = 1e-9,
+                        scale: Mapping[str, str] | None = None) -> None:
+    """Row-for-row equality of two result sets, doubles to `rtol` relative.
+
+    `scale` maps a column to the column its error is relative to: a difference of two
+    price-level numbers (MACD) is near zero where they cross, so it is judged against the price.
+    """
     import numpy as np
 
     assert list(sorted(left.columns)) == list(sorted(right.columns)), (left.columns, right.columns)
@@ -224,7 +229,11 @@ def assert_frames_equal(left: pd.DataFrame, right: pd.DataFrame, key: Sequence[s
             a = pd.to_numeric(a, errors="coerce").to_numpy(dtype=float)
             b = pd.to_numeric(b, errors="coerce").to_numpy(dtype=float)
             both_nan = np.isnan(a) & np.isnan(b)
-            close = np.isclose(a, b, rtol=rtol, atol=0.0) | both_nan
+            if scale and col in scale:
+                level = np.abs(pd.to_numeric(left[scale[col]], errors="coerce").to_numpy(dtype=float))
+                close = (np.abs(a - b) <= rtol * level) | both_nan
+            else:
+                close = np.isclose(a, b, rtol=rtol, atol=0.0) | both_nan
             assert close.all(), f"column {col} differs at rows {np.where(~close)[0][:10].tolist()}"
         else:
             mismatch = ~((a == b) | (a.isna() & b.isna()))

@@ -1,94 +1,120 @@
 {#- Exact first-order linear recurrences, the core of every recursive indicator:
 
-        value[t] = beta * value[t-1] + c[t]      for t > start,   value[start] = seed
+        value[origin] = term[origin],   value[t] = beta * value[t-1] + term[t]   for t > origin
 
-    EMA(n):    beta = 1 - 2/(n+1), c = (2/(n+1)) * x, seeded with the SMA of the first n values
-    Wilder(n): beta = (n-1)/n,     c = x / n,          seeded with the mean of the first n values
-    (TA-Lib's seeding, so results match TA-Lib to rounding.)
+    EMA(n):    beta = 1 - 2/(n+1), term = (2/(n+1)) * x, origin term = the SMA of the first n values
+    Wilder(n): beta = (n-1)/n,     term = x / n,          origin term = the mean of the first n values
+    (TA-Lib's seeding, so results match TA-Lib to rounding.) An incremental run starts the
+    same recurrence at a stored row instead: its origin term is the stored average, and the
+    new bars continue from it (`recurrence_term` builds both kinds of term).
 
-    `linear_recurrence_ctes(name, source, partition_by, value_expr, seed_expr, start_rn, beta, weight)`
-    emits CTEs ending in one named `name` with columns (partition columns..., rn, value); `source`
-    must have `rn` (0-based row number inside the partition) and the columns used by the
-    expressions. Rows before `start_rn` get no value.
+    `linear_recurrences_cte(name, source, partition_by, recurrences)` emits CTEs ending in one
+    named `name`: every column of `source` plus one per recurrence. `recurrences` is a list of
+    (column, term_expr, origin_expr, beta); `source` must have `rn` (the row's position in its
+    partition) and the columns the expressions use; an origin may differ per partition. Before
+    its origin a recurrence is NULL. All recurrences of one call share one pass over the rows.
 
     DuckDB has no user-defined aggregates in SQL and a row-by-row recursive CTE would join the
     whole table once per bar, so it uses the exact closed form
-        value[t] = sum over k in [start, t] of c'[k] * beta^(t-k)   (c'[start] = seed, c'[k] = weight * x[k])
+        value[t] = sum over k in [origin, t] of term[k] * beta^(t-k)
     computed with window sums. beta^-k overflows a double for long series, so rows are cut
-    into blocks of B rows (B * |ln beta| <= 600): inside a block the sum is rescaled to the
-    block start, and each block's carry-in is the value at the end of the previous blocks,
+    into blocks of B rows, B * |ln beta| <= 600 for the smallest beta of the call: inside a
+    block the sum is rescaled to the block start, and each block's carry-in is the value at
+    the end of the previous blocks,
         E[j] = sum over i <= j of S_end[i] * beta^(B*(j-i))
     (a small self-join of block ends; the exponent is negative, so nothing overflows). This is
-    an algebraic rewrite, not a truncated window: every term contributes.
+    an algebraic rewrite, not a truncated window: every term contributes. The blocks are the
+    same for every recurrence of the call, so they share one sort, one self-join and no join
+    of the wide rows: that keeps gold.indicators' memory to a few passes over the table.
 
     PostgreSQL runs the recurrence itself, in order, with a custom aggregate
     (`tradlyte_linear_recurrence`, created by the on-run-start hook `create_indicator_functions`)
     used as a running window function: one pass, O(1) state, exactly TA-Lib's arithmetic. -#}
 
-{% macro linear_recurrence_ctes(name, source, partition_by, value_expr, seed_expr, start_rn, beta, weight) -%}
-    {{ return(adapter.dispatch('linear_recurrence_ctes', 'tradlyte_macros')(
-        name, source, partition_by, value_expr, seed_expr, start_rn, beta, weight)) }}
+{#- The term of a recurrence started either fresh at `start_rn` (TA-Lib's seed `seed_expr`)
+    or at the stored row `anchor_index` of an earlier run (its stored value `anchor_expr`). -#}
+{% macro recurrence_term(x_expr, weight, seed_expr, start_rn, anchor_expr) -%}
+    case
+        when rn = anchor_index then {{ anchor_expr }}
+        when anchor_index is null and rn = {{ start_rn }} then {{ seed_expr }}
+        else {{ weight }} * ({{ x_expr }})
+    end
 {%- endmacro %}
 
-{% macro default__linear_recurrence_ctes(name, source, partition_by, value_expr, seed_expr, start_rn, beta, weight) -%}
+{% macro recurrence_origin(start_rn) -%}
+    coalesce(anchor_index, {{ start_rn }})
+{%- endmacro %}
+
+{% macro linear_recurrences_cte(name, source, partition_by, recurrences) -%}
+    {{ return(adapter.dispatch('linear_recurrences_cte', 'tradlyte_macros')(
+        name, source, partition_by, recurrences)) }}
+{%- endmacro %}
+
+{% macro default__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
 {{ name }} as (
 
     select
-        {{ partition_by | join(', ') }},
-        rn,
-        case
-            when rn >= {{ start_rn }}
-                then tradlyte_linear_recurrence(
-                    case
-                        when rn = {{ start_rn }} then {{ seed_expr }}
-                        when rn > {{ start_rn }} then {{ weight }} * ({{ value_expr }})
-                    end,
-                    cast({{ beta }} as double precision)
-                ) over (
-                    partition by {{ partition_by | join(', ') }}
-                    order by rn
-                    rows between unbounded preceding and current row
-                )
-        end as value
+        *,
+        {% for column, term_expr, origin_expr, beta in recurrences %}
+            case
+                when rn >= {{ origin_expr }}
+                    then tradlyte_linear_recurrence(
+                        case when rn >= {{ origin_expr }} then {{ term_expr }} end,
+                        cast({{ beta }} as double precision)
+                    ) over running
+            end as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ source }}
+    window running as (
+        partition by {{ partition_by | join(', ') }}
+        order by rn
+        rows between unbounded preceding and current row
+    )
 
 )
 {%- endmacro %}
 
-{% macro duckdb__linear_recurrence_ctes(name, source, partition_by, value_expr, seed_expr, start_rn, beta, weight) -%}
+{% macro duckdb__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
 {#- -ln(b) <= (1 - b) / b, so B = 600 b / (1 - b) keeps B * |ln b| <= 600: beta^-B never overflows -#}
-{%- set b = (beta | float) -%}
-{%- set block = [1, [100000, (600.0 * b / (1.0 - b)) | int] | min] | max -%}
+{%- set ns = namespace(block=100000) -%}
+{%- for _column, _term, _origin, beta in recurrences -%}
+    {%- set b = (beta | float) -%}
+    {%- set ns.block = [ns.block, [1, (600.0 * b / (1.0 - b)) | int] | max] | min -%}
+{%- endfor -%}
+{%- set block = ns.block -%}
 {%- set keys = partition_by | join(', ') -%}
+{%- set helper_columns = ['blk', 'pos'] -%}
+{%- for column, _term, _origin, _beta in recurrences -%}
+    {%- do helper_columns.extend([column ~ '_live', column ~ '_term', column ~ '_partial']) -%}
+{%- endfor -%}
 {{ name }}_terms as (
 
     select
-        {{ keys }},
-        rn,
-        (rn - {{ start_rn }}) // {{ block }} as blk,
-        (rn - {{ start_rn }}) % {{ block }} as pos,
-        case
-            when rn = {{ start_rn }} then {{ seed_expr }}
-            else {{ weight }} * ({{ value_expr }})
-        end as term
+        *,
+        rn // {{ block }} as blk,
+        rn % {{ block }} as pos,
+        {% for column, term_expr, origin_expr, _beta in recurrences %}
+            rn >= {{ origin_expr }} as {{ column }}_live,
+            case when rn >= {{ origin_expr }} then {{ term_expr }} end as {{ column }}_term{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ source }}
-    where rn >= {{ start_rn }}
 
 ),
 
 {{ name }}_partial as (
 
     select
-        {{ keys }},
-        rn,
-        blk,
-        pos,
-        pow({{ beta }}, pos) * sum(term * pow({{ beta }}, -pos)) over (
-            partition by {{ keys }}, blk
-            order by rn
-            rows between unbounded preceding and current row
-        ) as partial_value
+        *,
+        {% for column, _term, _origin, beta in recurrences %}
+            pow({{ beta }}, pos) * sum({{ column }}_term * pow({{ beta }}, -pos)) over in_block
+                as {{ column }}_partial{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ name }}_terms
+    window in_block as (
+        partition by {{ keys }}, blk
+        order by rn
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -97,7 +123,9 @@
     select
         {{ keys }},
         blk,
-        partial_value as block_end_value
+        {% for column, _term, _origin, _beta in recurrences %}
+            {{ column }}_partial as {{ column }}_end{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ name }}_partial
     where pos = {{ block - 1 }}
 
@@ -108,7 +136,10 @@
     select
         {% for key in partition_by %}later.{{ key }}, {% endfor %}
         later.blk + 1 as next_blk,
-        sum(earlier.block_end_value * pow({{ beta }}, {{ block }} * (later.blk - earlier.blk))) as carry_value
+        {% for column, _term, _origin, beta in recurrences %}
+            sum(earlier.{{ column }}_end * pow({{ beta }}, {{ block }} * (later.blk - earlier.blk)))
+                as {{ column }}_carry{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ name }}_block_ends as later
     inner join {{ name }}_block_ends as earlier
         on
@@ -121,10 +152,14 @@
 {{ name }} as (
 
     select
-        {% for key in partition_by %}partial.{{ key }}, {% endfor %}
-        partial.rn,
-        partial.partial_value
-        + coalesce(pow({{ beta }}, partial.pos + 1) * carry.carry_value, 0) as value
+        partial.* exclude ({{ helper_columns | join(', ') }}),
+        {% for column, _term, _origin, beta in recurrences %}
+            case
+                when partial.{{ column }}_live
+                    then coalesce(partial.{{ column }}_partial, 0)
+                    + coalesce(pow({{ beta }}, partial.pos + 1) * carry.{{ column }}_carry, 0)
+            end as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ name }}_partial as partial
     left join {{ name }}_carry as carry
         on
@@ -159,4 +194,10 @@
         sfunc = tradlyte_linear_recurrence_step,
         stype = double precision
     )
+{%- endmacro %}
+
+{#- `dbt run-operation install_indicator_functions`: the same, outside a run (for `dbt show`
+    and ad-hoc SQL on a database no run has touched yet). -#}
+{% macro install_indicator_functions() -%}
+    {% do run_query(tradlyte_macros.create_indicator_functions()) %}
 {%- endmacro %}

@@ -93,3 +93,46 @@ def test_first_by_and_last_by(warehouse):
         where ticker in ('NEGATIVE_VOLUME', 'HIGH_BELOW_CLOSE')
     """)
     assert rows[0] == ("NEGATIVE_VOLUME", "HIGH_BELOW_CLOSE")
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.95])
+def test_linear_recurrences_are_exact_from_a_seed_and_from_a_stored_anchor(warehouse, beta):
+    """3,000 rows: several of DuckDB's closed-form blocks at beta 0.5 (600 rows each), shared
+    by a slow recurrence (beta 0.99) in the same call; one partition seeded at row 3 (a fresh
+    series), one continued from a stored value at row 1000 (an incremental run); every value
+    against the plain loop."""
+    import math
+
+    warehouse.dbt("run-operation", "tradlyte_macros.install_indicator_functions")
+    recurrences = {"fast": beta, "slow": 0.99}
+    calls = ", ".join(
+        f"('{name}', tradlyte_macros.recurrence_term('x', {1 - b}, '100.0', 3, '42.0'), "
+        f"tradlyte_macros.recurrence_origin(3), {b})" for name, b in recurrences.items())
+    rows = _show_all(warehouse, f"""
+        with source as (
+            select
+                parts.part,
+                g.i as rn,
+                sin(g.i) + 2 as x,
+                case when parts.part = 'anchored' then 1000 end as anchor_index
+            from (select 'fresh' as part union all select 'anchored' as part) as parts
+            cross join generate_series(0, 2999) as g (i)
+        ),
+        {{{{ tradlyte_macros.linear_recurrences_cte('rec', 'source', ['part'], [{calls}]) }}}}
+        select part, rn, fast, slow from rec
+    """)
+    assert len(rows) == 6000
+    for column, (name, b) in enumerate(recurrences.items(), start=2):
+        actual = {(part, int(rn)): row[column] for row in rows for part, rn in [row[:2]]}
+        for part, origin, start_value in (("fresh", 3, 100.0), ("anchored", 1000, 42.0)):
+            assert all(actual[(part, rn)] is None for rn in range(origin)), (name, part)
+            value = start_value
+            assert float(actual[(part, origin)]) == pytest.approx(value, rel=1e-12)
+            for rn in range(origin + 1, 3000):
+                value = b * value + (1 - b) * (math.sin(rn) + 2)
+                assert float(actual[(part, rn)]) == pytest.approx(value, rel=1e-12), (name, part, rn)
+
+
+def _show_all(warehouse, sql: str) -> list[tuple]:
+    outcome = warehouse.dbt("show", "--inline", sql, "--limit", "-1", "--output", "json")
+    return [tuple(row.values()) for row in outcome.results[0].agate_table.rows]

@@ -1,13 +1,15 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        unique_key=['ticker', 'timeframe', 'bar_start_at'],
+        incremental_strategy='delete+insert',
     )
 }}
 
 {#- gold.indicators: TA-Lib-exact technical indicators over every (ticker, timeframe) series
     of gold.bars, in time order, the partial first bar and the still-open last bar included.
     Each value is NULL until its own look-back is complete (TA-Lib's lookback), and `is_warm`
-    is true from the 200th bar on, when every indicator in the row has its full look-back.
+    is true from bar 199 on, when every indicator in the row has its full look-back.
     Recursive averages use `linear_recurrence_ctes` (exact; see macros/indicator_recurrence.sql),
     with TA-Lib's seeding:
       EMA(n)      seeded with the SMA of bars 0..n-1, first value at bar n-1
@@ -15,11 +17,24 @@
                   0..25 (TA-Lib aligns both on the slow one); signal EMA(9) of MACD seeded with
                   the mean of MACD on bars 25..33; all three from bar 33
       RSI(14)     Wilder averages of gains and losses seeded with the mean of bars 1..14
-      ATR(14)     Wilder average of the true range seeded with the mean of bars 1..14 -#}
+      ATR(14)     Wilder average of the true range seeded with the mean of bars 1..14
+
+    Incremental: per series, the first bar of gold.bars rewritten since this table's newest
+    `updated_at` is the restart point. A series whose previous stored row (the anchor) is warm
+    continues from the anchor's stored state (every EMA and Wilder average, the MACD fast EMA,
+    OBV) and re-reads only the 199 bars before it for the windowed indicators (SMA200 is the
+    longest window); a younger series, or one a split restated from its first bar, is
+    recomputed whole. Every row from the restart point to the end of the series is rewritten. -#}
 
 {%- set keys = ['ticker', 'timeframe'] -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
+{#- every recurrence has started by bar 199 (EMA200), so a row from there on holds a full state -#}
+{%- set warm_index = 199 -%}
+{%- set window_rows = 199 -%}
+{%- set state_columns = [
+    'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',
+    'rsi_avg_gain', 'rsi_avg_loss', 'atr_14', 'obv'] -%}
 
 with
 
@@ -29,22 +44,131 @@ bars as (
 
 ),
 
-series as (
+{% if is_incremental() %}
+
+stored as (
+
+    select * from {{ this }}
+
+),
+
+watermark as (
+
+    select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone)) as newest
+    from stored
+
+),
+
+changed_series as (
 
     select
         ticker,
         timeframe,
-        bar_start_at,
-        last_session_date,
-        is_complete,
-        open,
-        high,
-        low,
-        close,
-        volume,
-        row_number() over (partition by ticker, timeframe order by bar_start_at) - 1 as rn,
-        lag(close) over (partition by ticker, timeframe order by bar_start_at) as previous_close
+        min(bar_start_at) as first_changed_at
     from bars
+    where updated_at > (select newest from watermark)
+    group by ticker, timeframe
+
+),
+
+anchor_keys as (
+
+    select
+        stored.ticker,
+        stored.timeframe,
+        max(stored.bar_start_at) as anchor_at
+    from stored
+    inner join changed_series
+        on
+            changed_series.ticker = stored.ticker
+            and changed_series.timeframe = stored.timeframe
+            and stored.bar_start_at < changed_series.first_changed_at
+    group by stored.ticker, stored.timeframe
+
+),
+
+anchors as (
+
+    select stored.*
+    from stored
+    inner join anchor_keys
+        on
+            anchor_keys.ticker = stored.ticker
+            and anchor_keys.timeframe = stored.timeframe
+            and anchor_keys.anchor_at = stored.bar_start_at
+    where stored.bar_index >= {{ warm_index }}
+
+),
+
+window_starts as (
+
+    select
+        stored.ticker,
+        stored.timeframe,
+        stored.bar_start_at as window_start_at
+    from stored
+    inner join anchors
+        on
+            anchors.ticker = stored.ticker
+            and anchors.timeframe = stored.timeframe
+            and stored.bar_index = anchors.bar_index - {{ window_rows }}
+
+),
+
+restarts as (
+
+    select
+        changed_series.ticker,
+        changed_series.timeframe,
+        window_starts.window_start_at,
+        anchors.bar_index as anchor_index,
+        {% for column in state_columns %}
+            anchors.{{ column }} as anchor_{{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from changed_series
+    left join anchors
+        on anchors.ticker = changed_series.ticker and anchors.timeframe = changed_series.timeframe
+    left join window_starts
+        on window_starts.ticker = changed_series.ticker and window_starts.timeframe = changed_series.timeframe
+
+),
+
+{% endif %}
+
+series as (
+
+    select
+        bars.ticker,
+        bars.timeframe,
+        bars.bar_start_at,
+        bars.last_session_date,
+        bars.is_complete,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.volume,
+        {% if is_incremental() %}
+            coalesce(restarts.anchor_index - {{ window_rows }}, 0)
+            + row_number() over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at)
+            - 1 as rn,
+            restarts.anchor_index,
+            {% for column in state_columns %}
+                restarts.anchor_{{ column }},
+            {% endfor %}
+        {% else %}
+            row_number() over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at) - 1 as rn,
+            cast(null as integer) as anchor_index,
+            {% for column in state_columns %}
+                cast(null as {{ tradlyte_macros.double_type() }}) as anchor_{{ column }},
+            {% endfor %}
+        {% endif %}
+        lag(bars.close) over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at) as previous_close
+    from bars
+    {% if is_incremental() %}
+        inner join restarts
+            on restarts.ticker = bars.ticker and restarts.timeframe = bars.timeframe
+        where restarts.window_start_at is null or bars.bar_start_at >= restarts.window_start_at
+    {% endif %}
 
 ),
 
@@ -58,8 +182,9 @@ moves as (
             when rn >= 1
                 then greatest(high - low, abs(high - previous_close), abs(low - previous_close))
         end as true_range,
-        sum(
+        coalesce(anchor_obv, 0) + sum(
             case
+                when rn <= coalesce(anchor_index, -1) then 0
                 when rn = 0 then volume
                 when close > previous_close then volume
                 when close < previous_close then -volume
@@ -103,59 +228,10 @@ windows as (
 
 ),
 
-{% for n in ema_periods %}
-{{ tradlyte_macros.linear_recurrence_ctes(
-    'ema_' ~ n, 'windows', keys, 'close', 'mean_close_' ~ n, n - 1,
-    1 - 2.0 / (n + 1), 2.0 / (n + 1)) }},
-{% endfor %}
-
-{{ tradlyte_macros.linear_recurrence_ctes(
-    'macd_fast', 'windows', keys, 'close', 'mean_close_12', 25, 1 - 2.0 / 13, 2.0 / 13) }},
-
-{{ tradlyte_macros.linear_recurrence_ctes(
-    'rsi_gain', 'windows', keys, 'gain', 'mean_gain_14', 14, 13.0 / 14, 1.0 / 14) }},
-
-{{ tradlyte_macros.linear_recurrence_ctes(
-    'rsi_loss', 'windows', keys, 'loss', 'mean_loss_14', 14, 13.0 / 14, 1.0 / 14) }},
-
-{{ tradlyte_macros.linear_recurrence_ctes(
-    'atr', 'windows', keys, 'true_range', 'mean_true_range_14', 14, 13.0 / 14, 1.0 / 14) }},
-
-macd_line as (
-
-    select
-        windows.ticker,
-        windows.timeframe,
-        windows.rn,
-        case when windows.rn >= 25 then macd_fast.value - ema_26.value end as macd_raw
-    from windows
-    left join macd_fast
-        on macd_fast.ticker = windows.ticker and macd_fast.timeframe = windows.timeframe and macd_fast.rn = windows.rn
-    left join ema_26
-        on ema_26.ticker = windows.ticker and ema_26.timeframe = windows.timeframe and ema_26.rn = windows.rn
-
-),
-
-macd_with_seed as (
-
-    select
-        *,
-        avg(macd_raw) over (
-            partition by ticker, timeframe order by rn rows between 8 preceding and current row
-        ) as mean_macd_9
-    from macd_line
-
-),
-
-{{ tradlyte_macros.linear_recurrence_ctes(
-    'macd_signal', 'macd_with_seed', keys, 'macd_raw', 'mean_macd_9', 33, 0.8, 0.2) }},
-
 stochastic as (
 
     select
-        ticker,
-        timeframe,
-        rn,
+        *,
         case
             when rn >= 13 and highest_high_14 > lowest_low_14
                 then 100 * (close - lowest_low_14) / (highest_high_14 - lowest_low_14)
@@ -187,46 +263,86 @@ stochastic_final as (
 
 ),
 
+{%- set recurrences = [] -%}
+{%- for n in ema_periods -%}
+    {%- do recurrences.append((
+        'ema_' ~ n,
+        tradlyte_macros.recurrence_term('close', 2.0 / (n + 1), 'mean_close_' ~ n, n - 1, 'anchor_ema_' ~ n),
+        tradlyte_macros.recurrence_origin(n - 1), 1 - 2.0 / (n + 1))) -%}
+{%- endfor -%}
+{%- do recurrences.append((
+    'macd_fast_ema',
+    tradlyte_macros.recurrence_term('close', 2.0 / 13, 'mean_close_12', 25, 'anchor_macd_fast_ema'),
+    tradlyte_macros.recurrence_origin(25), 1 - 2.0 / 13)) -%}
+{%- for column, x in [('rsi_avg_gain', 'gain'), ('rsi_avg_loss', 'loss'), ('atr_14', 'true_range')] -%}
+    {%- do recurrences.append((
+        column,
+        tradlyte_macros.recurrence_term(x, 1.0 / 14, 'mean_' ~ x ~ '_14', 14, 'anchor_' ~ column),
+        tradlyte_macros.recurrence_origin(14), 13.0 / 14)) -%}
+{%- endfor %}
+
+{{ tradlyte_macros.linear_recurrences_cte('averages', 'stochastic_final', keys, recurrences) }},
+
+macd_line as (
+
+    select
+        *,
+        case when rn >= 25 then macd_fast_ema - ema_26 end as macd_raw
+    from averages
+
+),
+
+macd_with_seed as (
+
+    select
+        *,
+        avg(macd_raw) over (
+            partition by ticker, timeframe order by rn rows between 8 preceding and current row
+        ) as mean_macd_9
+    from macd_line
+
+),
+
+{{ tradlyte_macros.linear_recurrences_cte('macd_averages', 'macd_with_seed', keys, [(
+    'macd_signal',
+    tradlyte_macros.recurrence_term('macd_raw', 0.2, 'mean_macd_9', 33, 'anchor_macd_signal'),
+    tradlyte_macros.recurrence_origin(33), 0.8)]) }},
+
 joined as (
 
     select
-        windows.ticker,
-        windows.timeframe,
-        windows.bar_start_at,
-        windows.last_session_date,
-        windows.is_complete,
-        windows.close,
-        windows.rn,
+        ticker,
+        timeframe,
+        bar_start_at,
+        last_session_date,
+        is_complete,
+        close,
+        rn,
         {% for n in sma_periods %}
-            case when windows.rn >= {{ n - 1 }} then windows.mean_close_{{ n }} end as sma_{{ n }},
+            case when rn >= {{ n - 1 }} then mean_close_{{ n }} end as sma_{{ n }},
         {% endfor %}
         {% for n in ema_periods %}
-            ema_{{ n }}.value as ema_{{ n }},
+            ema_{{ n }},
         {% endfor %}
-        case when windows.rn >= 33 then macd_line.macd_raw end as macd,
-        macd_signal.value as macd_signal,
-        case when windows.rn >= 14 and rsi_gain.value + rsi_loss.value > 0
-                then 100 * rsi_gain.value / (rsi_gain.value + rsi_loss.value)
-            when windows.rn >= 14 then 0
+        macd_fast_ema,
+        case when rn >= 33 then macd_raw end as macd,
+        macd_signal,
+        rsi_avg_gain,
+        rsi_avg_loss,
+        case when rn >= 14 and rsi_avg_gain + rsi_avg_loss > 0
+                then 100 * rsi_avg_gain / (rsi_avg_gain + rsi_avg_loss)
+            when rn >= 14 then 0
         end as rsi_14,
-        case when windows.rn >= 19 then windows.mean_close_20 + 2 * windows.std_close_20 end as bb_upper,
-        case when windows.rn >= 19 then windows.mean_close_20 end as bb_middle,
-        case when windows.rn >= 19 then windows.mean_close_20 - 2 * windows.std_close_20 end as bb_lower,
-        atr.value as atr_14,
-        case when windows.rn >= 17 then stochastic_final.slow_k end as stoch_k,
-        case when windows.rn >= 17 then stochastic_final.slow_d end as stoch_d,
-        windows.obv
-    from windows
-    {% for cte in [
-        'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_line', 'macd_signal',
-        'rsi_gain', 'rsi_loss', 'atr', 'stochastic_final',
-    ] %}
-        left join {{ cte }}
-            on
-                {{ cte }}.ticker = windows.ticker
-                and {{ cte }}.timeframe = windows.timeframe
-                and {{ cte }}.rn = windows.rn
-    {% endfor %}
+        case when rn >= 19 then mean_close_20 + 2 * std_close_20 end as bb_upper,
+        case when rn >= 19 then mean_close_20 end as bb_middle,
+        case when rn >= 19 then mean_close_20 - 2 * std_close_20 end as bb_lower,
+        atr_14,
+        case when rn >= 17 then slow_k end as stoch_k,
+        case when rn >= 17 then slow_d end as stoch_d,
+        obv
+    from macd_averages
+    -- rows up to the anchor are only the windows' history: already stored
+    where rn > coalesce(anchor_index, -1)
 
 ),
 
@@ -256,7 +372,12 @@ final as (
         cast(stoch_d as {{ tradlyte_macros.double_type() }}) as stoch_d,
         cast(obv as {{ tradlyte_macros.double_type() }}) as obv,
         is_complete,
-        rn >= 199 as is_warm
+        rn >= {{ warm_index }} as is_warm,
+        cast(rn as integer) as bar_index,
+        cast(macd_fast_ema as {{ tradlyte_macros.double_type() }}) as macd_fast_ema,
+        cast(rsi_avg_gain as {{ tradlyte_macros.double_type() }}) as rsi_avg_gain,
+        cast(rsi_avg_loss as {{ tradlyte_macros.double_type() }}) as rsi_avg_loss,
+        {{ tradlyte_macros.run_timestamp() }} as updated_at
     from joined
 
 )

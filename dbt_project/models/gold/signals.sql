@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['ticker', 'timeframe', 'bar_start_at', 'signal'],
+        incremental_strategy='delete+insert',
+        pre_hook="{{ delete_recomputed_signals() }}",
+    )
+}}
+
 {#- gold.signals: one row per detected event, emitted once on the closed bar where the
     crossing happens. Only complete bars whose row and previous row are warm (every
     indicator at full look-back) can emit. A crossing means the relation between the two
@@ -9,7 +18,8 @@
       bb_break_up / bb_break_down    close crosses above bb_upper / below bb_lower (value: close)
       new_52w_high / new_52w_low     on daily bars, close above the highest / below the lowest
                                      close of the previous var high_low_window (252) sessions
-                                     (value: close) -#}
+                                     (value: close)
+    Incremental: see macros/signals_restatement.sql. -#}
 
 {%- set overbought = var('rsi_overbought') -%}
 {%- set oversold = var('rsi_oversold') -%}
@@ -22,6 +32,39 @@ indicators as (
     select * from {{ ref('indicators') }}
 
 ),
+
+{% if is_incremental() %}
+
+recomputed_series as (
+
+    {{ signals_recomputed_series(this) }}
+
+),
+
+inputs as (
+
+    select
+        indicators.*,
+        recomputed_series.first_index
+    from indicators
+    inner join recomputed_series
+        on recomputed_series.ticker = indicators.ticker and recomputed_series.timeframe = indicators.timeframe
+    where indicators.bar_index >= recomputed_series.first_index - {{ window }}
+
+),
+
+{% else %}
+
+inputs as (
+
+    select
+        *,
+        0 as first_index
+    from indicators
+
+),
+
+{% endif %}
 
 with_previous as (
 
@@ -48,7 +91,7 @@ with_previous as (
             partition by ticker, timeframe order by bar_start_at
             rows between {{ window }} preceding and 1 preceding
         ) as prior_count
-    from indicators
+    from inputs
     window series_order as (partition by ticker, timeframe order by bar_start_at)
 
 ),
@@ -57,7 +100,7 @@ eligible as (
 
     select *
     from with_previous
-    where is_complete and is_warm and previous_is_warm
+    where is_complete and is_warm and previous_is_warm and bar_index >= first_index
 
 ),
 
@@ -100,7 +143,8 @@ final as (
         cast(bar_start_at as timestamp with time zone) as bar_start_at,
         cast(signal as varchar) as signal,
         cast(direction as varchar) as direction,
-        cast(value as {{ tradlyte_macros.double_type() }}) as value
+        cast(value as {{ tradlyte_macros.double_type() }}) as value,
+        {{ tradlyte_macros.run_timestamp() }} as updated_at
     from events
 
 )
