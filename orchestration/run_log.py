@@ -54,13 +54,17 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s run=%(run_id)s %(message)s"
 
 
 def configure_logging(json_lines: bool = False, level: int = logging.INFO, stream: IO | None = None) -> None:
-    """One handler on the root logger (replacing earlier ones) with the run-id filter."""
+    """One handler on the root logger with the run-id filter (replacing the one installed by an
+    earlier call, and the plain handler the CLI group sets up, but no one else's)."""
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler._tradlyte_run_log = True
     handler.addFilter(RunIdFilter())
     handler.setFormatter(JsonLinesFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if getattr(old, "_tradlyte_run_log", False) or (
+                type(old) is logging.StreamHandler and old.stream in (sys.stderr, sys.stdout)):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     log.setLevel(logging.INFO)

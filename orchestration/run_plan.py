@@ -30,12 +30,18 @@ def sessions_between(start: date, end: date) -> pd.DataFrame:
 
     if end < start:
         return pd.DataFrame({"session_date": [], "market_close_at": []})
-    return nyse_schedule(start.isoformat(), end.isoformat())[["session_date", "market_close_at"]]
+    # padded so the calendar is never asked for a range without sessions (a lone weekend)
+    pad = timedelta(days=10)
+    frame = nyse_schedule((start - pad).isoformat(), (end + pad).isoformat())
+    inside = (frame["session_date"] >= start) & (frame["session_date"] <= end)
+    return frame.loc[inside, ["session_date", "market_close_at"]].reset_index(drop=True)
 
 
 def closed_sessions(start: date, as_of: datetime, delay: timedelta) -> list[date]:
     """Sessions from `start` whose close + `delay` is at or before `as_of`."""
     frame = sessions_between(start, as_of.astimezone(UTC).date())
+    if frame.empty:
+        return []
     due = frame[frame["market_close_at"] + delay <= pd.Timestamp(as_of).tz_convert("UTC")]
     return list(due["session_date"])
 
