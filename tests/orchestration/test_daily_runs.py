@@ -90,5 +90,5 @@ def test_daily_runs_equal_one_full_build(run_env, publish_stub, reference_dir, u
 def test_dry_run_prints_the_plan_and_records_nothing(run_env):
     result = tradlyte("run", "--from", "2013-02-11", "--as-of", "2013-02-19T12:00", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "4 session(s) due" in result.output and "2013-02-11 .. 2013-02-15" in result.output
+    assert "5 session(s) due" in result.output and "2013-02-11 .. 2013-02-15" in result.output
     assert not (run_env / "warehouse.duckdb").exists()
