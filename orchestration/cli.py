@@ -172,6 +172,10 @@ def _register_optional_groups() -> None:
     except ImportError:
         return
     main.add_command(alerts_group)
+    from orchestration.run_cli import COMMANDS as run_commands
+
+    for command in run_commands:
+        main.add_command(command)
 
 
 _register_optional_groups()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from orchestration.paths import DBT_PROJECT_DIR, PROFILES_DIR, duckdb_extension_dir, duckdb_path
@@ -95,8 +95,10 @@ def run_dbt(
     env: Mapping[str, str] | None = None,
     raise_on_failure: bool = True,
     quiet: bool = True,
+    callbacks: Sequence[Callable] | None = None,
 ) -> DbtOutcome:
-    """Run one dbt command (`["build", "--select", "bronze"]`) against `target`."""
+    """Run one dbt command (`["build", "--select", "bronze"]`) against `target`;
+    `callbacks` receive dbt's structured events (node started / finished ...) as they happen."""
     import json
 
     from dbt.cli.main import dbtRunner
@@ -119,7 +121,7 @@ def run_dbt(
         _ensure_packages(full_env)
         with _environment(full_env):
             try:
-                res = dbtRunner().invoke(cli)
+                res = dbtRunner(callbacks=list(callbacks or [])).invoke(cli)
             finally:
                 if target in {"duckdb", "lake"}:
                     _release_duckdb_file()
