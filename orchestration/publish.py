@@ -195,10 +195,13 @@ def publish_gold(target: str, retention_years: int | None = None) -> dict[str, i
         return {}
     years = retention_years_setting(retention_years)
     conn = pg_connect()
+    written: dict[str, int] = {}
     try:
         with open_gold(target) as reader:
             window = serving_window(reader, years)
             marts = {name: reader.relation(name) for name in GOLD_MARTS}
+            # a mart with no rows at the source (no gaps at all) empties its serving table
+            emptied = [name for name, rel in marts.items() if rel is None]
             marts = {name: rel for name, rel in marts.items() if rel is not None}
             columns = {name: reader.columns(rel) for name, rel in marts.items()}
             with conn, conn.cursor() as cur:
@@ -211,8 +214,12 @@ def publish_gold(target: str, retention_years: int | None = None) -> dict[str, i
             staged = {name: _stage_window(reader, rel, GOLD_MARTS[name], columns[name], window)
                       for name, rel in marts.items()}
             reader.con.execute("detach pg")
-        written: dict[str, int] = {}
         with conn, conn.cursor() as cur:  # one transaction: readers see the old cache or the new one
+            for name in emptied:
+                cur.execute("select to_regclass(%s) is not null", [f"gold.{name}"])
+                if cur.fetchone()[0]:
+                    cur.execute(f"delete from gold.{name}")
+                written[name] = 0
             for name in marts:
                 written[name], deleted = _apply(cur, GOLD_MARTS[name], columns[name], window)
                 cur.execute(
