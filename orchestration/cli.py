@@ -151,6 +151,41 @@ def dbt(target, dbt_args) -> None:
         raise UserError(str(exc)) from None
 
 
+# -- bars ---------------------------------------------------------------------------------------
+@main.command(help="One ticker's bars: the PostgreSQL serving cache inside the retention window, the lake "
+                   "beyond it, as one series.")
+@click.argument("ticker")
+@click.option("--timeframe", default="1d", show_default=True, help="1m 5m 15m 30m 1h 1d 3d 5d 8d 13d 21d 34d.")
+@click.option("--from", "start", required=True, help="First New York date, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last New York date, YYYY-MM-DD (bars starting on it included).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Output file (default: CSV to stdout).")
+def bars(ticker, timeframe, start, end, fmt, out) -> None:
+    from orchestration.bars_query import BarsQueryError, BarsRequest, query_bars
+    from orchestration.gold_stores import GoldStoreError
+    from orchestration.publish import PublishError
+
+    if fmt == "parquet" and not out:
+        raise UserError("--format parquet needs --out PATH")
+    try:
+        request = BarsRequest(ticker.upper(), timeframe, date.fromisoformat(start), date.fromisoformat(end))
+        series = query_bars(request)
+    except ValueError as exc:
+        raise UserError(f"bad date: {exc}; use YYYY-MM-DD") from None
+    except (BarsQueryError, GoldStoreError, PublishError) as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - an unreachable S3 or a missing extension, in one line
+        raise UserError(f"cannot read bars: {str(exc).strip().splitlines()[0]}") from None
+    if fmt == "parquet":
+        series.to_parquet(out, index=False)
+    elif out:
+        series.to_csv(out, index=False)
+    else:
+        click.echo(series.to_csv(index=False), nl=False)
+    if out:
+        click.echo(f"{len(series):,} bars written to {out}", err=True)
+
+
 # -- demo ---------------------------------------------------------------------------------------
 @main.command(help="Load the sandbox into data/warehouse.duckdb, build dbt, and print where to look.")
 def demo() -> None:

@@ -14,7 +14,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from orchestration.paths import DBT_PROJECT_DIR, PROFILES_DIR, duckdb_extension_dir, duckdb_path
+from orchestration.paths import (
+    DBT_PROJECT_DIR,
+    PROFILES_DIR,
+    duckdb_extension_dir,
+    duckdb_path,
+    lake_duckdb_path,
+)
 
 _DBT_LOCK = threading.Lock()
 
@@ -57,6 +63,7 @@ def dbt_environment(target: str, extra: Mapping[str, str] | None = None) -> dict
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "TRADLYTE_TARGET": target,
         "TRADLYTE_DUCKDB_PATH": os.environ.get("TRADLYTE_DUCKDB_PATH", str(duckdb_path())),
+        "TRADLYTE_LAKE_DUCKDB_PATH": os.environ.get("TRADLYTE_LAKE_DUCKDB_PATH", str(lake_duckdb_path())),
         "TRADLYTE_DUCKDB_EXTENSIONS": os.environ.get(
             "TRADLYTE_DUCKDB_EXTENSIONS", str(duckdb_extension_dir())),
     }

@@ -27,3 +27,9 @@ def duckdb_path() -> Path:
 
 def duckdb_extension_dir() -> Path:
     return Path(os.environ.get("TRADLYTE_DUCKDB_EXTENSIONS", data_dir() / "duckdb_extensions")).resolve()
+
+
+def lake_duckdb_path() -> Path:
+    """The lake target's DuckDB file (`TRADLYTE_LAKE_DUCKDB_PATH`, default `data/lake.duckdb`): bronze
+    and silver state and the gold tables whose Parquet copies live on S3."""
+    return Path(os.environ.get("TRADLYTE_LAKE_DUCKDB_PATH", data_dir() / "lake.duckdb")).resolve()
