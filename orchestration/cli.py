@@ -200,20 +200,17 @@ def demo() -> None:
         raise UserError(str(cause)) from None
 
 
-def _register_optional_groups() -> None:
-    """Command groups of other packages (alerts, ...) register here when present."""
-    try:
-        from alerts.cli import alerts as alerts_group
-    except ImportError:
-        return
-    main.add_command(alerts_group)
+def _register_commands() -> None:
+    """Commands that live in their own modules: the alerts group, the daily run and its kin."""
+    from alerts.cli import alerts as alerts_group
     from orchestration.run_cli import COMMANDS as run_commands
 
+    main.add_command(alerts_group)
     for command in run_commands:
         main.add_command(command)
 
 
-_register_optional_groups()
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
