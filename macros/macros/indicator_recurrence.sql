@@ -31,18 +31,19 @@
     (`tradlyte_linear_recurrence`, created by the on-run-start hook `create_indicator_functions`)
     used as a running window function: one pass, O(1) state, exactly TA-Lib's arithmetic. -#}
 
-{#- The term of a recurrence started either fresh at `start_rn` (TA-Lib's seed `seed_expr`)
-    or at the stored row `anchor_index` of an earlier run (its stored value `anchor_expr`). -#}
+{#- The term of a recurrence that starts at `start_rn` with TA-Lib's seed `seed_expr`, unless an
+    earlier run stored its value on row `anchor_index` (the series' last stored row, at or
+    after `start_rn`): then it continues from that stored value `anchor_expr`. -#}
 {% macro recurrence_term(x_expr, weight, seed_expr, start_rn, anchor_expr) -%}
     case
-        when rn = anchor_index then {{ anchor_expr }}
-        when anchor_index is null and rn = {{ start_rn }} then {{ seed_expr }}
+        when rn = anchor_index and anchor_index >= {{ start_rn }} then {{ anchor_expr }}
+        when rn = {{ start_rn }} and coalesce(anchor_index, -1) < {{ start_rn }} then {{ seed_expr }}
         else {{ weight }} * ({{ x_expr }})
     end
 {%- endmacro %}
 
 {% macro recurrence_origin(start_rn) -%}
-    coalesce(anchor_index, {{ start_rn }})
+    case when anchor_index >= {{ start_rn }} then anchor_index else {{ start_rn }} end
 {%- endmacro %}
 
 {% macro linear_recurrences_cte(name, source, partition_by, recurrences) -%}

@@ -20,18 +20,27 @@
       ATR(14)     Wilder average of the true range seeded with the mean of bars 1..14
 
     Incremental: per series, the first bar of gold.bars rewritten since this table's newest
-    `updated_at` is the restart point. A series whose previous stored row (the anchor) is warm
-    continues from the anchor's stored state (every EMA and Wilder average, the MACD fast EMA,
-    OBV) and re-reads only the 199 bars before it for the windowed indicators (SMA200 is the
-    longest window); a younger series, or one a split restated from its first bar, is
-    recomputed whole. Every row from the restart point to the end of the series is rewritten. -#}
+    `updated_at` is the restart point, and every row from there to the end of the series is
+    rewritten. If the stored row before it (the anchor) is bar 33 or later, every recurrence
+    that has started by then continues from the anchor's stored state (EMAs, MACD fast EMA and
+    signal, Wilder averages, OBV; one not started yet - EMA50/EMA200 - is seeded as usual),
+    and only the 199 bars before the anchor are re-read: the close-only windows (SMAs,
+    Bollinger) take them in one narrow pass, and the other passes keep just the last 19 (the
+    Bollinger and stochastic look-backs). A younger series, or one a split restated from its
+    first bar, is recomputed whole. -#}
 
 {%- set keys = ['ticker', 'timeframe'] -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
-{#- every recurrence has started by bar 199 (EMA200), so a row from there on holds a full state -#}
+{#- every indicator has its full look-back from bar 199 (SMA200, EMA200) -#}
 {%- set warm_index = 199 -%}
+{#- a stored row can be continued from once the MACD signal (the last recurrence whose seed
+    needs earlier recurrence values) has started -#}
+{%- set continuable_index = 33 -%}
+{#- history re-read before the anchor: SMA200's window; the wide passes keep only the last
+    19 rows (Bollinger's 20-bar deviation; the stochastic needs 13 + 2 + 2) -#}
 {%- set window_rows = 199 -%}
+{%- set wide_history_rows = 19 -%}
 {%- set state_columns = [
     'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',
     'rsi_avg_gain', 'rsi_avg_loss', 'atr_14', 'obv'] -%}
@@ -46,16 +55,13 @@ bars as (
 
 {% if is_incremental() %}
 
-stored as (
-
-    select * from {{ this }}
-
-),
+{#- The incremental CTEs name {{ this }} and gold.bars directly: an import CTE read in several
+    places is materialized whole by DuckDB, a full copy of each table on every run. -#}
 
 watermark as (
 
     select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone)) as newest
-    from stored
+    from {{ this }}
 
 ),
 
@@ -65,7 +71,7 @@ changed_series as (
         ticker,
         timeframe,
         min(bar_start_at) as first_changed_at
-    from bars
+    from {{ ref('bars') }}
     where updated_at > (select newest from watermark)
     group by ticker, timeframe
 
@@ -77,7 +83,7 @@ anchor_keys as (
         stored.ticker,
         stored.timeframe,
         max(stored.bar_start_at) as anchor_at
-    from stored
+    from {{ this }} as stored
     inner join changed_series
         on
             changed_series.ticker = stored.ticker
@@ -90,13 +96,13 @@ anchor_keys as (
 anchors as (
 
     select stored.*
-    from stored
+    from {{ this }} as stored
     inner join anchor_keys
         on
             anchor_keys.ticker = stored.ticker
             and anchor_keys.timeframe = stored.timeframe
             and anchor_keys.anchor_at = stored.bar_start_at
-    where stored.bar_index >= {{ warm_index }}
+    where stored.bar_index >= {{ continuable_index }}
 
 ),
 
@@ -106,12 +112,12 @@ window_starts as (
         stored.ticker,
         stored.timeframe,
         stored.bar_start_at as window_start_at
-    from stored
+    from {{ this }} as stored
     inner join anchors
         on
             anchors.ticker = stored.ticker
             and anchors.timeframe = stored.timeframe
-            and stored.bar_index = anchors.bar_index - {{ window_rows }}
+            and stored.bar_index = greatest(anchors.bar_index - {{ window_rows }}, 0)
 
 ),
 
@@ -148,7 +154,7 @@ series as (
         bars.close,
         bars.volume,
         {% if is_incremental() %}
-            coalesce(restarts.anchor_index - {{ window_rows }}, 0)
+            coalesce(greatest(restarts.anchor_index - {{ window_rows }}, 0), 0)
             + row_number() over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at)
             - 1 as rn,
             restarts.anchor_index,
@@ -169,6 +175,22 @@ series as (
             on restarts.ticker = bars.ticker and restarts.timeframe = bars.timeframe
         where restarts.window_start_at is null or bars.bar_start_at >= restarts.window_start_at
     {% endif %}
+
+),
+
+close_windows as (
+
+    select
+        *,
+        {% for n in sma_periods + [12, 26] | unique | list %}
+            avg(close) over (
+                partition by ticker, timeframe order by rn rows between {{ n - 1 }} preceding and current row
+            ) as mean_close_{{ n }},
+        {% endfor %}
+        stddev_pop(close) over (
+            partition by ticker, timeframe order by rn rows between 19 preceding and current row
+        ) as std_close_20
+    from series
 
 ),
 
@@ -193,7 +215,8 @@ moves as (
         ) over (
             partition by ticker, timeframe order by rn rows between unbounded preceding and current row
         ) as obv
-    from series
+    from close_windows
+    where rn >= coalesce(anchor_index - {{ wide_history_rows }}, 0)
 
 ),
 
@@ -201,11 +224,6 @@ windows as (
 
     select
         *,
-        {% for n in sma_periods + [12, 26] | unique | list %}
-            avg(close) over (
-                partition by ticker, timeframe order by rn rows between {{ n - 1 }} preceding and current row
-            ) as mean_close_{{ n }},
-        {% endfor %}
         avg(gain) over (
             partition by ticker, timeframe order by rn rows between 13 preceding and current row
         ) as mean_gain_14,
@@ -215,9 +233,6 @@ windows as (
         avg(true_range) over (
             partition by ticker, timeframe order by rn rows between 13 preceding and current row
         ) as mean_true_range_14,
-        stddev_pop(close) over (
-            partition by ticker, timeframe order by rn rows between 19 preceding and current row
-        ) as std_close_20,
         max(high) over (
             partition by ticker, timeframe order by rn rows between 13 preceding and current row
         ) as highest_high_14,
