@@ -158,22 +158,20 @@ series as (
             + row_number() over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at)
             - 1 as rn,
             restarts.anchor_index,
-            {% for column in state_columns %}
-                restarts.anchor_{{ column }},
-            {% endfor %}
         {% else %}
             row_number() over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at) - 1 as rn,
             cast(null as integer) as anchor_index,
-            {% for column in state_columns %}
-                cast(null as {{ tradlyte_macros.double_type() }}) as anchor_{{ column }},
-            {% endfor %}
         {% endif %}
         lag(bars.close) over (partition by bars.ticker, bars.timeframe order by bars.bar_start_at) as previous_close
     from bars
     {% if is_incremental() %}
         inner join restarts
-            on restarts.ticker = bars.ticker and restarts.timeframe = bars.timeframe
-        where restarts.window_start_at is null or bars.bar_start_at >= restarts.window_start_at
+            on
+                restarts.ticker = bars.ticker
+                and restarts.timeframe = bars.timeframe
+                and bars.bar_start_at >= coalesce(
+                    restarts.window_start_at, cast('1900-01-01 00:00:00+00' as timestamp with time zone)
+                )
     {% endif %}
 
 ),
@@ -191,6 +189,27 @@ close_windows as (
             partition by ticker, timeframe order by rn rows between 19 preceding and current row
         ) as std_close_20
     from series
+
+),
+
+-- the wide passes need only the last rows of history, and the anchor's state from here on
+trimmed as (
+
+    select
+        close_windows.*,
+        {% for column in state_columns %}
+            {% if is_incremental() %}
+                restarts.anchor_{{ column }}{{ ',' if not loop.last }}
+            {% else %}
+                cast(null as {{ tradlyte_macros.double_type() }}) as anchor_{{ column }}{{ ',' if not loop.last }}
+            {% endif %}
+        {% endfor %}
+    from close_windows
+    {% if is_incremental() %}
+        left join restarts
+            on restarts.ticker = close_windows.ticker and restarts.timeframe = close_windows.timeframe
+    {% endif %}
+    where close_windows.rn >= coalesce(close_windows.anchor_index - {{ wide_history_rows }}, 0)
 
 ),
 
@@ -215,8 +234,7 @@ moves as (
         ) over (
             partition by ticker, timeframe order by rn rows between unbounded preceding and current row
         ) as obv
-    from close_windows
-    where rn >= coalesce(anchor_index - {{ wide_history_rows }}, 0)
+    from trimmed
 
 ),
 
