@@ -175,21 +175,21 @@ def _prepare_warehouse(target: str, env: dict[str, str]) -> None:
     tables for resources never loaded (dbt reads every raw table of the source)."""
     from ingestion.duckdb_extensions import ensure_extensions
     from orchestration.audit import warehouse_for
-    from orchestration.dbt_runner import _ensure_packages
+    from orchestration.dbt_runner import ensure_packages
     from orchestration.raw_tables import ensure_raw_tables
 
     if target == "duckdb":
         ensure_extensions(Path(env["TRADLYTE_DUCKDB_EXTENSIONS"]), ())
-    _ensure_packages(env)
+    ensure_packages(env)
     ensure_raw_tables(warehouse_for(target))
 
 
 @contextlib.contextmanager
 def _dbt_env(target: str):
-    from orchestration.dbt_runner import _environment, dbt_environment
+    from orchestration.dbt_runner import dbt_environment, environment_overrides
 
     env = dbt_environment(target)
-    with _environment(env):
+    with environment_overrides(env):
         yield env
 
 

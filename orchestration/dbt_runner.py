@@ -44,7 +44,8 @@ class DbtOutcome:
 
 
 @contextlib.contextmanager
-def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+def environment_overrides(overrides: Mapping[str, str]) -> Iterator[None]:
+    """`overrides` set in os.environ for the block (dbt reads env_var() from there), then restored."""
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
     try:
@@ -83,12 +84,13 @@ def _release_duckdb_file() -> None:
             DuckDBConnectionManager._ENV = None
 
 
-def _ensure_packages(env: Mapping[str, str]) -> None:
+def ensure_packages(env: Mapping[str, str]) -> None:
+    """`dbt deps` once, so the local macro package is installed before the first command."""
     from dbt.cli.main import dbtRunner
 
     if (DBT_PROJECT_DIR / "dbt_packages" / "tradlyte_macros").exists():
         return
-    with _environment(env):
+    with environment_overrides(env):
         res = dbtRunner().invoke(["deps", "--project-dir", str(DBT_PROJECT_DIR),
                                   "--profiles-dir", str(PROFILES_DIR), "--quiet"])
     if not res.success:
@@ -125,8 +127,8 @@ def run_dbt(
     if quiet:
         cli.append("--quiet")
     with _DBT_LOCK:
-        _ensure_packages(full_env)
-        with _environment(full_env):
+        ensure_packages(full_env)
+        with environment_overrides(full_env):
             try:
                 res = dbtRunner(callbacks=list(callbacks or [])).invoke(cli)
             finally:
