@@ -143,8 +143,16 @@ def sandbox_serve(host, port, api_key, n_tickers, start, end, rate_limit) -> Non
               show_default=True)
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def dbt(target, dbt_args) -> None:
+    from orchestration.audit import warehouse_for
     from orchestration.dbt_runner import DbtRunError, run_dbt
+    from orchestration.raw_tables import ensure_raw_tables
 
+    if target != "lake":  # the lake's raw views are made by its own on-run-start hook
+        try:
+            ensure_raw_tables(warehouse_for(target))
+        except Exception as exc:  # noqa: BLE001 - an unreachable database, in one line
+            raise UserError(f"cannot open the {target} warehouse: {str(exc).strip().splitlines()[0]}; "
+                            "check the TRADLYTE_PG_* / TRADLYTE_DUCKDB_PATH settings") from None
     try:
         run_dbt(list(dbt_args) or ["build"], target=target, quiet=False)
     except DbtRunError as exc:
