@@ -160,7 +160,9 @@ series as (
         *,
         close - previous_close as close_move,
         volume - previous_volume as volume_move,
-        ln(volume + 1) as log_volume,
+        -- ln(volume), not Qlib's ln(volume + 1): a split rescales volume, and only a pure log
+        -- moves by a constant then, which leaves the correlation unchanged
+        ln(nullif(volume, 0)) as log_volume,
         close / previous_close as close_ratio,
         ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
         abs(close / previous_close - 1) * volume as return_volume,
