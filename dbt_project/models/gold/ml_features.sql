@@ -154,6 +154,96 @@ inputs as (
 
 ),
 
+{% for n in fib_context %}
+
+fib_{{ n }}d as (
+
+    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
+    select
+        bars.ticker,
+        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
+        bars.first_session_date,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close
+    from bars
+    inner join calendar on bars.first_session_date = calendar.session_date
+    where
+        bars.timeframe = '{{ n }}d'
+        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
+
+),
+
+{% endfor %}
+
+context as (
+
+    select
+        inputs.*,
+        -- candle shape (Qlib KBAR)
+        (inputs.close - inputs.open) / inputs.open as kmid,
+        (inputs.high - inputs.low) / inputs.open as klen,
+        (inputs.close - inputs.open) / (inputs.high - inputs.low + {{ eps }}) as kmid2,
+        (inputs.high - greatest(inputs.open, inputs.close)) / inputs.open as kup,
+        (inputs.high - greatest(inputs.open, inputs.close)) / (inputs.high - inputs.low + {{ eps }}) as kup2,
+        (least(inputs.open, inputs.close) - inputs.low) / inputs.open as klow,
+        (least(inputs.open, inputs.close) - inputs.low) / (inputs.high - inputs.low + {{ eps }}) as klow2,
+        (2 * inputs.close - inputs.high - inputs.low) / inputs.open as ksft,
+        (2 * inputs.close - inputs.high - inputs.low) / (inputs.high - inputs.low + {{ eps }}) as ksft2,
+        -- prices over close
+        inputs.open / inputs.close as open0,
+        inputs.high / inputs.close as high0,
+        inputs.low / inputs.close as low0,
+        inputs.vwap / inputs.close as vwap0,
+        {% for n in fib_context %}
+            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
+            inputs.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
+            (inputs.close - fib_{{ n }}d.low) / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
+            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
+        {% endfor %}
+        -- gold indicators of this session's daily bar; a reused symbol's indicators still
+        -- carry the previous company's bars until the new series has 200 rows
+        {% set own_history = '(inputs.rn = inputs.ticker_rn or inputs.rn >= 199)' %}
+        {% for p in sma_periods %}
+            case when {{ own_history }} then indicators.sma_{{ p }} / inputs.close - 1 end as ind_sma_{{ p }},
+        {% endfor %}
+        {% for p in ema_periods %}
+            case when {{ own_history }} then indicators.ema_{{ p }} / inputs.close - 1 end as ind_ema_{{ p }},
+        {% endfor %}
+        case when {{ own_history }} then indicators.macd / inputs.close end as ind_macd,
+        case when {{ own_history }} then indicators.macd_signal / inputs.close end as ind_macd_signal,
+        case when {{ own_history }} then indicators.macd_hist / inputs.close end as ind_macd_hist,
+        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
+        case
+            when {{ own_history }}
+                then (inputs.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
+        end as ind_bb_position,
+        case
+            when {{ own_history }}
+                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
+        end as ind_bb_width,
+        case when {{ own_history }} then indicators.atr_14 / inputs.close end as ind_atr_14,
+        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
+        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
+        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm
+    from inputs
+    left join indicators
+        on
+            inputs.ticker = indicators.ticker
+            and indicators.timeframe = '1d'
+            and inputs.bar_start_at = indicators.bar_start_at
+    {% for n in fib_context %}
+        left join fib_{{ n }}d
+            on
+                inputs.ticker = fib_{{ n }}d.ticker
+                and fib_{{ n }}d.bucket
+                = {{ tradlyte_macros.session_bucket(n, anchor, '(inputs.session_index + 1)', '(inputs.session_date + 1)') }} - 1
+                and fib_{{ n }}d.first_session_date >= inputs.security_first_date
+    {% endfor %}
+
+),
+
 series as (
 
     select
@@ -176,7 +266,7 @@ series as (
             *,
             lag(close) over (partition by ticker, security_key order by rn) as previous_close,
             lag(volume) over (partition by ticker, security_key order by rn) as previous_volume
-        from inputs
+        from context
     ) as with_previous
 
 ),
@@ -223,11 +313,7 @@ rolling_stats as (
 rolling_features as (
 
     select
-        ticker,
-        security_key,
-        session_date,
-        session_index,
-        rn,
+        *,
         {% for d in windows %}
             -- level features: the last {{ d }} rows (rn >= {{ d - 1 }})
             case when rn >= {{ d - 1 }} then close_mean_{{ d }} / close end as ma_{{ d }},
@@ -293,104 +379,12 @@ rolling_features as (
 ),
 -- noqa: enable=LT02
 
-{% for n in fib_context %}
-
-fib_{{ n }}d as (
-
-    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
-    select
-        bars.ticker,
-        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
-        bars.first_session_date,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close
-    from bars
-    inner join calendar on bars.first_session_date = calendar.session_date
-    where
-        bars.timeframe = '{{ n }}d'
-        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
-
-),
-
-{% endfor %}
-
-context as (
-
-    select
-        inputs.ticker,
-        inputs.session_date,
-        -- candle shape (Qlib KBAR)
-        (inputs.close - inputs.open) / inputs.open as kmid,
-        (inputs.high - inputs.low) / inputs.open as klen,
-        (inputs.close - inputs.open) / (inputs.high - inputs.low + {{ eps }}) as kmid2,
-        (inputs.high - greatest(inputs.open, inputs.close)) / inputs.open as kup,
-        (inputs.high - greatest(inputs.open, inputs.close)) / (inputs.high - inputs.low + {{ eps }}) as kup2,
-        (least(inputs.open, inputs.close) - inputs.low) / inputs.open as klow,
-        (least(inputs.open, inputs.close) - inputs.low) / (inputs.high - inputs.low + {{ eps }}) as klow2,
-        (2 * inputs.close - inputs.high - inputs.low) / inputs.open as ksft,
-        (2 * inputs.close - inputs.high - inputs.low) / (inputs.high - inputs.low + {{ eps }}) as ksft2,
-        -- prices over close
-        inputs.open / inputs.close as open0,
-        inputs.high / inputs.close as high0,
-        inputs.low / inputs.close as low0,
-        inputs.vwap / inputs.close as vwap0,
-        {% for n in fib_context %}
-            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
-            inputs.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
-            (inputs.close - fib_{{ n }}d.low) / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
-            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
-        {% endfor %}
-        -- gold indicators of this session's daily bar; a reused symbol's indicators still
-        -- carry the previous company's bars until the new series has 200 rows
-        {% set own_history = '(inputs.rn = inputs.ticker_rn or inputs.rn >= 199)' %}
-        {% for p in sma_periods %}
-            case when {{ own_history }} then indicators.sma_{{ p }} / inputs.close - 1 end as ind_sma_{{ p }},
-        {% endfor %}
-        {% for p in ema_periods %}
-            case when {{ own_history }} then indicators.ema_{{ p }} / inputs.close - 1 end as ind_ema_{{ p }},
-        {% endfor %}
-        case when {{ own_history }} then indicators.macd / inputs.close end as ind_macd,
-        case when {{ own_history }} then indicators.macd_signal / inputs.close end as ind_macd_signal,
-        case when {{ own_history }} then indicators.macd_hist / inputs.close end as ind_macd_hist,
-        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
-        case
-            when {{ own_history }}
-                then (inputs.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
-        end as ind_bb_position,
-        case
-            when {{ own_history }}
-                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
-        end as ind_bb_width,
-        case when {{ own_history }} then indicators.atr_14 / inputs.close end as ind_atr_14,
-        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
-        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
-        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm
-    from inputs
-    left join indicators
-        on
-            inputs.ticker = indicators.ticker
-            and indicators.timeframe = '1d'
-            and inputs.bar_start_at = indicators.bar_start_at
-    {% for n in fib_context %}
-        left join fib_{{ n }}d
-            on
-                inputs.ticker = fib_{{ n }}d.ticker
-                and fib_{{ n }}d.bucket
-                = {{ tradlyte_macros.session_bucket(n, anchor, '(inputs.session_index + 1)', '(inputs.session_date + 1)') }} - 1
-                and fib_{{ n }}d.first_session_date >= inputs.security_first_date
-    {% endfor %}
-
-),
-
 joined as (
 
     select *
     from rolling_features
-    inner join context using (ticker, session_date)
     {% if is_incremental() %}
-        where rolling_features.session_index >= (select first_session_index from target_start)
+        where session_index >= (select first_session_index from target_start)
     {% endif %}
 
 ),
