@@ -62,18 +62,17 @@ def _lagged(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Pearson correlation over pairs where both are known; NaN when a side is constant."""
-    out = np.full(len(x), np.nan)
-    for i in range(len(x)):
-        ok = ~(np.isnan(x[i]) | np.isnan(y[i]))
-        if ok.sum() < 2:
-            continue
-        a, b = x[i][ok], y[i][ok]
-        a, b = a - a.mean(), b - b.mean()
-        if not (a @ a > 0 and b @ b > 0):
-            continue
-        out[i] = (a @ b) / np.sqrt((a @ a) * (b @ b))
-    return out
+    """Row-wise Pearson correlation over the pairs where both are known; NaN when a side is constant."""
+    ok = ~(np.isnan(x) | np.isnan(y))
+    n = ok.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mx = np.where(ok, x, 0).sum(axis=1) / n
+        my = np.where(ok, y, 0).sum(axis=1) / n
+        dx = np.where(ok, x - mx[:, None], 0)
+        dy = np.where(ok, y - my[:, None], 0)
+        sxx, syy, sxy = (dx * dx).sum(axis=1), (dy * dy).sum(axis=1), (dx * dy).sum(axis=1)
+        out = sxy / np.sqrt(sxx * syy)
+    return np.where((n >= 2) & (sxx > 0) & (syy > 0), out, np.nan)
 
 
 def _rolling_one_security(g: pd.DataFrame) -> dict[str, np.ndarray]:

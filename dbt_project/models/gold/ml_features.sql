@@ -30,6 +30,7 @@
 {%- set fib_context = [8, 21] -%}
 {%- set anchor = var('fib_anchor') -%}
 {%- set eps = '1e-12' -%}
+{%- set double = tradlyte_macros.double_type() -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
 {%- set cross_section = ['kmid', 'roc_5', 'roc_20', 'ma_20', 'std_20', 'vma_20', 'rsv_20', 'corr_20'] -%}
@@ -154,6 +155,7 @@ inputs as (
 
 ),
 
+-- noqa: disable=LT02
 {% for n in fib_context %}
 
 fib_{{ n }}d as (
@@ -176,6 +178,7 @@ fib_{{ n }}d as (
 ),
 
 {% endfor %}
+-- noqa: enable=LT02
 
 context as (
 
@@ -199,7 +202,8 @@ context as (
         {% for n in fib_context %}
             -- the last complete {{ n }}d bar (its whole bucket ended by this session)
             inputs.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
-            (inputs.close - fib_{{ n }}d.low) / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
+            (inputs.close - fib_{{ n }}d.low)
+            / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
             (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
         {% endfor %}
         -- gold indicators of this session's daily bar; a reused symbol's indicators still
@@ -238,7 +242,8 @@ context as (
             on
                 inputs.ticker = fib_{{ n }}d.ticker
                 and fib_{{ n }}d.bucket
-                = {{ tradlyte_macros.session_bucket(n, anchor, '(inputs.session_index + 1)', '(inputs.session_date + 1)') }} - 1
+                = {{ tradlyte_macros.session_bucket(
+                    n, anchor, '(inputs.session_index + 1)', '(inputs.session_date + 1)') }} - 1
                 and fib_{{ n }}d.first_session_date >= inputs.security_first_date
     {% endfor %}
 
@@ -304,7 +309,8 @@ rolling_stats as (
             {{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('close_list', d), 'close') }}
                 as close_rank_count_{{ d }},
             {{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('high_list', d)) }} as high_argmax_{{ d }},
-            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }} as low_argmin_{{ d }}{{ ',' if not loop.last }}
+            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }}
+                as low_argmin_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
     from series
 
@@ -328,15 +334,15 @@ rolling_features as (
             case when rn >= {{ d - 1 }} then low_min_{{ d }} / close end as min_{{ d }},
             case when rn >= {{ d - 1 }} then close_q80_{{ d }} / close end as qtlu_{{ d }},
             case when rn >= {{ d - 1 }} then close_q20_{{ d }} / close end as qtld_{{ d }},
-            case when rn >= {{ d - 1 }} then cast(close_rank_count_{{ d }} as {{ tradlyte_macros.double_type() }}) / {{ d }} end
+            case when rn >= {{ d - 1 }} then cast(close_rank_count_{{ d }} as {{ double }}) / {{ d }} end
                 as rank_{{ d }},
             case
                 when rn >= {{ d - 1 }}
                     then (close - low_min_{{ d }}) / (high_max_{{ d }} - low_min_{{ d }} + {{ eps }})
             end as rsv_{{ d }},
-            case when rn >= {{ d - 1 }} then cast(high_argmax_{{ d }} as {{ tradlyte_macros.double_type() }}) / {{ d }} end
+            case when rn >= {{ d - 1 }} then cast(high_argmax_{{ d }} as {{ double }}) / {{ d }} end
                 as imax_{{ d }},
-            case when rn >= {{ d - 1 }} then cast(low_argmin_{{ d }} as {{ tradlyte_macros.double_type() }}) / {{ d }} end
+            case when rn >= {{ d - 1 }} then cast(low_argmin_{{ d }} as {{ double }}) / {{ d }} end
                 as imin_{{ d }},
             case
                 when rn >= {{ d - 1 }}
@@ -389,6 +395,7 @@ joined as (
 
 ),
 
+-- noqa: disable=LT02
 ranked as (
 
     select
@@ -402,6 +409,7 @@ ranked as (
     from joined
 
 ),
+-- noqa: enable=LT02
 
 final as (
 

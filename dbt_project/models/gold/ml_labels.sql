@@ -125,6 +125,7 @@ inputs as (
 
 ),
 
+-- noqa: disable=LT02
 forward as (
 
     select
@@ -139,6 +140,7 @@ forward as (
     window security_rows as (partition by ticker, security_key order by rn)
 
 ),
+-- noqa: enable=LT02
 
 final as (
 
