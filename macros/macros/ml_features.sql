@@ -83,11 +83,14 @@
     quantile_cont({{ expr }}, {{ q }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }}
 {%- endmacro %}
 
-{# Pearson correlation over the last `size` rows; NULL (never NaN) when either side is constant. #}
+{# Pearson correlation over the last `size` rows; NULL (never NaN) when either side is constant.
+   PostgreSQL's corr already returns NULL then; DuckDB's returns NaN, mapped to NULL. #}
 {% macro rolling_corr(x, y, size, partition_by='ticker, security_key', order_by='rn') -%}
-    case
-        when var_pop({{ x }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }} > 0
-            and var_pop({{ y }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }} > 0
-            then corr({{ x }}, {{ y }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }}
-    end
+    {{ return(adapter.dispatch('rolling_corr', 'tradlyte_macros')(x, y, size, partition_by, order_by)) }}
+{%- endmacro %}
+{% macro default__rolling_corr(x, y, size, partition_by, order_by) -%}
+    corr({{ x }}, {{ y }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }}
+{%- endmacro %}
+{% macro duckdb__rolling_corr(x, y, size, partition_by, order_by) -%}
+    nullif(corr({{ x }}, {{ y }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }}, cast('nan' as double))
 {%- endmacro %}

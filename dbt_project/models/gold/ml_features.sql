@@ -33,6 +33,7 @@
 {%- set double = tradlyte_macros.double_type() -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
+{%- set narrow_columns = ['ticker', 'security_key', 'session_date', 'session_index', 'rn', 'ticker_rn', 'security_first_date', 'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume', 'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume', 'is_up', 'is_down'] -%}
 {%- set cross_section = ['kmid', 'roc_5', 'roc_20', 'ma_20', 'std_20', 'vma_20', 'rsv_20', 'corr_20'] -%}
 
 with
@@ -155,101 +156,7 @@ inputs as (
 
 ),
 
--- noqa: disable=LT02
-{% for n in fib_context %}
-
-fib_{{ n }}d as (
-
-    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
-    select
-        bars.ticker,
-        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
-        bars.first_session_date,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close
-    from bars
-    inner join calendar on bars.first_session_date = calendar.session_date
-    where
-        bars.timeframe = '{{ n }}d'
-        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
-
-),
-
-{% endfor %}
--- noqa: enable=LT02
-
-context as (
-
-    select
-        inputs.*,
-        -- candle shape (Qlib KBAR)
-        (inputs.close - inputs.open) / inputs.open as kmid,
-        (inputs.high - inputs.low) / inputs.open as klen,
-        (inputs.close - inputs.open) / (inputs.high - inputs.low + {{ eps }}) as kmid2,
-        (inputs.high - greatest(inputs.open, inputs.close)) / inputs.open as kup,
-        (inputs.high - greatest(inputs.open, inputs.close)) / (inputs.high - inputs.low + {{ eps }}) as kup2,
-        (least(inputs.open, inputs.close) - inputs.low) / inputs.open as klow,
-        (least(inputs.open, inputs.close) - inputs.low) / (inputs.high - inputs.low + {{ eps }}) as klow2,
-        (2 * inputs.close - inputs.high - inputs.low) / inputs.open as ksft,
-        (2 * inputs.close - inputs.high - inputs.low) / (inputs.high - inputs.low + {{ eps }}) as ksft2,
-        -- prices over close
-        inputs.open / inputs.close as open0,
-        inputs.high / inputs.close as high0,
-        inputs.low / inputs.close as low0,
-        inputs.vwap / inputs.close as vwap0,
-        {% for n in fib_context %}
-            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
-            inputs.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
-            (inputs.close - fib_{{ n }}d.low)
-            / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
-            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
-        {% endfor %}
-        -- gold indicators of this session's daily bar; a reused symbol's indicators still
-        -- carry the previous company's bars until the new series has 200 rows
-        {% set own_history = '(inputs.rn = inputs.ticker_rn or inputs.rn >= 199)' %}
-        {% for p in sma_periods %}
-            case when {{ own_history }} then indicators.sma_{{ p }} / inputs.close - 1 end as ind_sma_{{ p }},
-        {% endfor %}
-        {% for p in ema_periods %}
-            case when {{ own_history }} then indicators.ema_{{ p }} / inputs.close - 1 end as ind_ema_{{ p }},
-        {% endfor %}
-        case when {{ own_history }} then indicators.macd / inputs.close end as ind_macd,
-        case when {{ own_history }} then indicators.macd_signal / inputs.close end as ind_macd_signal,
-        case when {{ own_history }} then indicators.macd_hist / inputs.close end as ind_macd_hist,
-        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
-        case
-            when {{ own_history }}
-                then (inputs.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
-        end as ind_bb_position,
-        case
-            when {{ own_history }}
-                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
-        end as ind_bb_width,
-        case when {{ own_history }} then indicators.atr_14 / inputs.close end as ind_atr_14,
-        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
-        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
-        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm
-    from inputs
-    left join indicators
-        on
-            inputs.ticker = indicators.ticker
-            and indicators.timeframe = '1d'
-            and inputs.bar_start_at = indicators.bar_start_at
-    {% for n in fib_context %}
-        left join fib_{{ n }}d
-            on
-                inputs.ticker = fib_{{ n }}d.ticker
-                and fib_{{ n }}d.bucket
-                = {{ tradlyte_macros.session_bucket(
-                    n, anchor, '(inputs.session_index + 1)', '(inputs.session_date + 1)') }} - 1
-                and fib_{{ n }}d.first_session_date >= inputs.security_first_date
-    {% endfor %}
-
-),
-
-series as (
+moves as (
 
     select
         *,
@@ -271,10 +178,30 @@ series as (
             *,
             lag(close) over (partition by ticker, security_key order by rn) as previous_close,
             lag(volume) over (partition by ticker, security_key order by rn) as previous_volume
-        from context
+        from inputs
     ) as with_previous
 
 ),
+
+-- order statistics of the windows, from the lists (which go no further: they are wide)
+-- noqa: disable=LT02
+ordered as (
+
+    select
+        {{ narrow_columns | join(',\n        ') }},
+        {% for d in windows %}
+            {{ tradlyte_macros.rolling_quantile('close', 0.8, d, 'close_list') }} as close_q80_{{ d }},
+            {{ tradlyte_macros.rolling_quantile('close', 0.2, d, 'close_list') }} as close_q20_{{ d }},
+            {{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('close_list', d), 'close') }}
+                as close_rank_count_{{ d }},
+            {{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('high_list', d)) }} as high_argmax_{{ d }},
+            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }}
+                as low_argmin_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from moves
+
+),
+-- noqa: enable=LT02
 
 -- noqa: disable=LT02
 rolling_stats as (
@@ -287,32 +214,22 @@ rolling_stats as (
             avg(close) {{ w }} as close_mean_{{ d }},
             stddev_samp(close) {{ w }} as close_std_{{ d }},
             regr_slope(close, rn) {{ w }} as close_slope_{{ d }},
-            regr_r2(close, rn) {{ w }} as close_r2_{{ d }},
             max(high) {{ w }} as high_max_{{ d }},
             min(low) {{ w }} as low_min_{{ d }},
-            {{ tradlyte_macros.rolling_quantile('close', 0.8, d, 'close_list') }} as close_q80_{{ d }},
-            {{ tradlyte_macros.rolling_quantile('close', 0.2, d, 'close_list') }} as close_q20_{{ d }},
             {{ tradlyte_macros.rolling_corr('close', 'log_volume', d) }} as close_volume_corr_{{ d }},
             {{ tradlyte_macros.rolling_corr('close_ratio', 'log_volume_ratio', d) }} as change_corr_{{ d }},
             avg(is_up) {{ w }} as up_share_{{ d }},
             avg(is_down) {{ w }} as down_share_{{ d }},
             sum(greatest(close_move, 0)) {{ w }} as gain_sum_{{ d }},
             sum(greatest(-close_move, 0)) {{ w }} as loss_sum_{{ d }},
-            sum(abs(close_move)) {{ w }} as move_sum_{{ d }},
             avg(volume) {{ w }} as volume_mean_{{ d }},
             stddev_samp(volume) {{ w }} as volume_std_{{ d }},
             avg(return_volume) {{ w }} as return_volume_mean_{{ d }},
             stddev_samp(return_volume) {{ w }} as return_volume_std_{{ d }},
             sum(greatest(volume_move, 0)) {{ w }} as volume_gain_sum_{{ d }},
-            sum(greatest(-volume_move, 0)) {{ w }} as volume_loss_sum_{{ d }},
-            sum(abs(volume_move)) {{ w }} as volume_move_sum_{{ d }},
-            {{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('close_list', d), 'close') }}
-                as close_rank_count_{{ d }},
-            {{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('high_list', d)) }} as high_argmax_{{ d }},
-            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }}
-                as low_argmin_{{ d }}{{ ',' if not loop.last }}
+            sum(greatest(-volume_move, 0)) {{ w }} as volume_loss_sum_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
-    from series
+    from ordered
 
 ),
 
@@ -325,7 +242,13 @@ rolling_features as (
             case when rn >= {{ d - 1 }} then close_mean_{{ d }} / close end as ma_{{ d }},
             case when rn >= {{ d - 1 }} then close_std_{{ d }} / close end as std_{{ d }},
             case when rn >= {{ d - 1 }} then close_slope_{{ d }} / close end as beta_{{ d }},
-            case when rn >= {{ d - 1 }} then close_r2_{{ d }} end as rsqr_{{ d }},
+            case
+                -- R-squared from the slope: slope^2 var(x) / var(y), x = consecutive row numbers
+                when rn >= {{ d - 1 }} and close_std_{{ d }} = 0 then 1.0
+                when rn >= {{ d - 1 }}
+                    then close_slope_{{ d }} * close_slope_{{ d }} * {{ d * (d + 1) / 12 }}
+                    / (close_std_{{ d }} * close_std_{{ d }})
+            end as rsqr_{{ d }},
             case
                 when rn >= {{ d - 1 }}
                     then (close - close_mean_{{ d }} - close_slope_{{ d }} * {{ (d - 1) / 2 }}) / close
@@ -357,11 +280,11 @@ rolling_features as (
             case when rn >= {{ d }} then up_share_{{ d }} end as cntp_{{ d }},
             case when rn >= {{ d }} then down_share_{{ d }} end as cntn_{{ d }},
             case when rn >= {{ d }} then up_share_{{ d }} - down_share_{{ d }} end as cntd_{{ d }},
-            case when rn >= {{ d }} then gain_sum_{{ d }} / (move_sum_{{ d }} + {{ eps }}) end as sump_{{ d }},
-            case when rn >= {{ d }} then loss_sum_{{ d }} / (move_sum_{{ d }} + {{ eps }}) end as sumn_{{ d }},
+            case when rn >= {{ d }} then gain_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }}) end as sump_{{ d }},
+            case when rn >= {{ d }} then loss_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }}) end as sumn_{{ d }},
             case
                 when rn >= {{ d }}
-                    then (gain_sum_{{ d }} - loss_sum_{{ d }}) / (move_sum_{{ d }} + {{ eps }})
+                    then (gain_sum_{{ d }} - loss_sum_{{ d }}) / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
             end as sumd_{{ d }},
             case
                 when rn >= {{ d }}
@@ -369,47 +292,153 @@ rolling_features as (
             end as wvma_{{ d }},
             case
                 when rn >= {{ d }}
-                    then volume_gain_sum_{{ d }} / (volume_move_sum_{{ d }} + {{ eps }})
+                    then volume_gain_sum_{{ d }} / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
             end as vsump_{{ d }},
             case
                 when rn >= {{ d }}
-                    then volume_loss_sum_{{ d }} / (volume_move_sum_{{ d }} + {{ eps }})
+                    then volume_loss_sum_{{ d }} / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
             end as vsumn_{{ d }},
             case
                 when rn >= {{ d }}
-                    then (volume_gain_sum_{{ d }} - volume_loss_sum_{{ d }}) / (volume_move_sum_{{ d }} + {{ eps }})
+                    then (volume_gain_sum_{{ d }} - volume_loss_sum_{{ d }}) / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
             end as vsumd_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
     from rolling_stats
-
-),
--- noqa: enable=LT02
-
-joined as (
-
-    select *
-    from rolling_features
     {% if is_incremental() %}
         where session_index >= (select first_session_index from target_start)
     {% endif %}
 
 ),
+-- noqa: enable=LT02
+
 
 -- noqa: disable=LT02
-ranked as (
+{% for n in fib_context %}
+
+fib_{{ n }}d as (
+
+    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
+    select
+        bars.ticker,
+        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
+        bars.first_session_date,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close
+    from bars
+    inner join calendar on bars.first_session_date = calendar.session_date
+    where
+        bars.timeframe = '{{ n }}d'
+        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
+
+),
+
+{% endfor %}
+-- noqa: enable=LT02
+
+context as (
 
     select
-        *,
+        features.*,
+        -- candle shape (Qlib KBAR)
+        (features.close - features.open) / features.open as kmid,
+        (features.high - features.low) / features.open as klen,
+        (features.close - features.open) / (features.high - features.low + {{ eps }}) as kmid2,
+        (features.high - greatest(features.open, features.close)) / features.open as kup,
+        (features.high - greatest(features.open, features.close)) / (features.high - features.low + {{ eps }}) as kup2,
+        (least(features.open, features.close) - features.low) / features.open as klow,
+        (least(features.open, features.close) - features.low) / (features.high - features.low + {{ eps }}) as klow2,
+        (2 * features.close - features.high - features.low) / features.open as ksft,
+        (2 * features.close - features.high - features.low) / (features.high - features.low + {{ eps }}) as ksft2,
+        -- prices over close
+        features.open / features.close as open0,
+        features.high / features.close as high0,
+        features.low / features.close as low0,
+        features.vwap / features.close as vwap0,
+        {% for n in fib_context %}
+            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
+            features.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
+            (features.close - fib_{{ n }}d.low)
+            / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
+            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
+        {% endfor %}
+        -- gold indicators of this session's daily bar; a reused symbol's indicators still
+        -- carry the previous company's bars until the new series has 200 rows
+        {% set own_history = '(features.rn = features.ticker_rn or features.rn >= 199)' %}
+        {% for p in sma_periods %}
+            case when {{ own_history }} then indicators.sma_{{ p }} / features.close - 1 end as ind_sma_{{ p }},
+        {% endfor %}
+        {% for p in ema_periods %}
+            case when {{ own_history }} then indicators.ema_{{ p }} / features.close - 1 end as ind_ema_{{ p }},
+        {% endfor %}
+        case when {{ own_history }} then indicators.macd / features.close end as ind_macd,
+        case when {{ own_history }} then indicators.macd_signal / features.close end as ind_macd_signal,
+        case when {{ own_history }} then indicators.macd_hist / features.close end as ind_macd_hist,
+        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
+        case
+            when {{ own_history }}
+                then (features.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
+        end as ind_bb_position,
+        case
+            when {{ own_history }}
+                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
+        end as ind_bb_width,
+        case when {{ own_history }} then indicators.atr_14 / features.close end as ind_atr_14,
+        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
+        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
+        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm
+    from rolling_features as features
+    left join indicators
+        on
+            features.ticker = indicators.ticker
+            and indicators.timeframe = '1d'
+            and features.bar_start_at = indicators.bar_start_at
+    {% for n in fib_context %}
+        left join fib_{{ n }}d
+            on
+                features.ticker = fib_{{ n }}d.ticker
+                and fib_{{ n }}d.bucket
+                = {{ tradlyte_macros.session_bucket(
+                    n, anchor, '(features.session_index + 1)', '(features.session_date + 1)') }} - 1
+                and fib_{{ n }}d.first_session_date >= features.security_first_date
+    {% endfor %}
+
+),
+
+-- cross-sectional ranks on a narrow projection: each needs its own sort of the session
+-- noqa: disable=LT02
+cross_section as (
+
+    select
+        ticker,
+        session_date,
         {% for f in cross_section %}
             case
                 when {{ f }} is not null
-                    then percent_rank() over (partition by session_date, {{ f }} is null order by {{ f }})
+                    then cast(rank() over (partition by session_date order by {{ f }} asc nulls last) - 1
+                        as {{ double }})
+                    / nullif(count({{ f }}) over (partition by session_date) - 1, 0)
             end as cs_rank_{{ f }}{{ ',' if not loop.last }}
         {% endfor %}
-    from joined
+    from context
 
 ),
 -- noqa: enable=LT02
+
+ranked as (
+
+    select
+        context.*,
+        {% for f in cross_section %}
+            coalesce(cross_section.cs_rank_{{ f }}, case when context.{{ f }} is not null then 0.0 end)
+                as cs_rank_{{ f }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from context
+    inner join cross_section
+        on context.ticker = cross_section.ticker and context.session_date = cross_section.session_date
+
+),
 
 final as (
 
