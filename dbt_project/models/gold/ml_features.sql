@@ -33,7 +33,12 @@
 {%- set double = tradlyte_macros.double_type() -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
-{%- set narrow_columns = ['ticker', 'security_key', 'session_date', 'session_index', 'rn', 'ticker_rn', 'security_first_date', 'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume', 'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume', 'is_up', 'is_down'] -%}
+{#- the per-row columns the windows read, carried from `moves` to `ordered` without the lists -#}
+{%- set narrow_columns = [
+    'ticker', 'security_key', 'session_date', 'session_index', 'rn', 'ticker_rn', 'security_first_date',
+    'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume',
+    'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume',
+    'is_up', 'is_down'] -%}
 {%- set cross_section = ['kmid', 'roc_5', 'roc_20', 'ma_20', 'std_20', 'vma_20', 'rsv_20', 'corr_20'] -%}
 
 with
@@ -280,8 +285,12 @@ rolling_features as (
             case when rn >= {{ d }} then up_share_{{ d }} end as cntp_{{ d }},
             case when rn >= {{ d }} then down_share_{{ d }} end as cntn_{{ d }},
             case when rn >= {{ d }} then up_share_{{ d }} - down_share_{{ d }} end as cntd_{{ d }},
-            case when rn >= {{ d }} then gain_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }}) end as sump_{{ d }},
-            case when rn >= {{ d }} then loss_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }}) end as sumn_{{ d }},
+            case
+                when rn >= {{ d }} then gain_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
+            end as sump_{{ d }},
+            case
+                when rn >= {{ d }} then loss_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
+            end as sumn_{{ d }},
             case
                 when rn >= {{ d }}
                     then (gain_sum_{{ d }} - loss_sum_{{ d }}) / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
@@ -300,7 +309,8 @@ rolling_features as (
             end as vsumn_{{ d }},
             case
                 when rn >= {{ d }}
-                    then (volume_gain_sum_{{ d }} - volume_loss_sum_{{ d }}) / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
+                    then (volume_gain_sum_{{ d }} - volume_loss_sum_{{ d }})
+                    / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
             end as vsumd_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
     from rolling_stats
@@ -426,6 +436,7 @@ cross_section as (
 ),
 -- noqa: enable=LT02
 
+-- noqa: disable=LT02
 ranked as (
 
     select
@@ -439,6 +450,7 @@ ranked as (
         on context.ticker = cross_section.ticker and context.session_date = cross_section.session_date
 
 ),
+-- noqa: enable=LT02
 
 final as (
 
