@@ -23,7 +23,12 @@
     Incremental: the sessions from `lookback_sessions` before the newest one already built are
     rebuilt for every security (cross-sectional ranks need the whole session), reading each
     security's 60 rows before them (the longest window plus one change). Row numbers come
-    from the full series, so the incremental result equals a full build. -#}
+    from the full series, so the incremental result equals a full build.
+
+    Shape: every window pass copies whole rows, so the windows run on a narrow projection
+    (moves -> ordered -> rolling_stats), the 60-row lists stop at `ordered`, the context joins
+    (indicators, Fibonacci bars) come after the windows, and the cross-sectional ranks, one
+    sort each, run on a two-key projection joined back. -#}
 
 {%- set windows = [5, 10, 20, 30, 60] -%}
 {%- set max_window = 60 -%}
