@@ -204,12 +204,12 @@ def export_training(start: date, end: date, out: str, target: str = "duckdb",
     plan = plan or SplitPlan()
     if start > end:
         raise ExportError("--from must not be after --to")
-    output = Output(out)
     frame = _training_frame(target, start, end)
     if frame.empty:
         raise ExportError(f"gold.ml_features has no rows between {start} and {end}; check the dates or build first")
     sessions = sorted(frame["session_date"].unique())
     assigned = plan.assign(sessions)
+    output = Output(out)  # only once there is something to write
     label_columns = [c for c in frame.columns if c.startswith("label_")]
     feature_columns = [c for c in frame.columns if c not in ID_COLUMNS and c not in label_columns]
     version, tables = data_version(target)
