@@ -208,6 +208,38 @@ def demo() -> None:
         raise UserError(str(cause)) from None
 
 
+# -- ML training export ---------------------------------------------------------------------
+@main.command("export-training", help="Write gold.ml_features joined with gold.ml_labels as train/valid/test "
+                                       "Parquet files plus manifest.json to a folder or s3://bucket/prefix.")
+@click.option("--from", "start", required=True, help="First session, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last session, YYYY-MM-DD.")
+@click.option("--out", required=True, help="Output folder or s3://bucket/prefix.")
+@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True)
+@click.option("--valid-fraction", type=float, default=0.15, show_default=True, help="Share of sessions for valid.")
+@click.option("--test-fraction", type=float, default=0.15, show_default=True, help="Share of sessions for test.")
+@click.option("--embargo-sessions", type=int, default=21, show_default=True,
+              help="Sessions dropped between splits (>= the longest label look-ahead).")
+def export_training(start, end, out, target, valid_fraction, test_fraction, embargo_sessions) -> None:
+    from orchestration.export_training import ExportError, SplitPlan
+    from orchestration.export_training import export_training as run_export
+
+    try:
+        manifest = run_export(_parse_date(start, "--from"), _parse_date(end, "--to"), out, target,
+                              SplitPlan(valid_fraction, test_fraction, embargo_sessions))
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    for name, split in manifest["splits"].items():
+        click.echo(f"{name}: {split['rows']:,} rows, {split['from']} .. {split['to']}")
+    click.echo(f"{len(manifest['features'])} features, data version {manifest['data_version']} -> {out}")
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
 def _register_commands() -> None:
     """Commands that live in their own modules: the alerts group, the daily run and its kin."""
     from alerts.cli import alerts as alerts_group

@@ -1,0 +1,503 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['ticker', 'session_date'],
+        incremental_strategy='delete+insert',
+    )
+}}
+
+{#- gold.ml_features: point-in-time ML features per (ticker, session_date), after Qlib's Alpha158.
+
+    Every feature of a row uses only the security's daily bars up to that session's close,
+    the gold indicators of that daily bar, and the last Fibonacci bar whose whole bucket
+    ended by that session. Features are ratios (scale-invariant), so a later split, which
+    rescales a security's whole history, changes none of them (beyond rounding).
+
+    Series: the 1d bars of gold.bars, one series per security: a symbol is matched to the
+    listing (bronze_tickers: ticker, security_key, list_date) with the latest list_date on or
+    before the session, so a symbol reused by a new company starts a new series, and a
+    delisted security keeps its rows for the sessions it traded. Rolling windows count rows
+    of that series (sessions it traded), as Qlib does; a window feature is NULL until the
+    series has the rows it needs (d rows, d+1 for features of day-over-day changes).
+
+    Incremental: the sessions from `lookback_sessions` before the newest one already built are
+    rebuilt for every security (cross-sectional ranks need the whole session), reading each
+    security's 60 rows before them (the longest window plus one change). Row numbers come
+    from the full series, so the incremental result equals a full build.
+
+    Shape: every window pass copies whole rows, so the windows run on a narrow projection
+    (moves -> ordered -> rolling_stats), the 60-row lists stop at `ordered`, the context joins
+    (indicators, Fibonacci bars) come after the windows, and the cross-sectional ranks, one
+    sort each, run on a two-key projection joined back. -#}
+
+{%- set windows = [5, 10, 20, 30, 60] -%}
+{%- set max_window = 60 -%}
+{%- set fib_context = [8, 21] -%}
+{%- set anchor = var('fib_anchor') -%}
+{%- set eps = '1e-12' -%}
+{%- set double = tradlyte_macros.double_type() -%}
+{%- set sma_periods = [5, 10, 20, 50, 200] -%}
+{%- set ema_periods = [12, 26, 50, 200] -%}
+{#- the per-row columns the windows read, carried from `moves` to `ordered` without the lists -#}
+{%- set narrow_columns = [
+    'ticker', 'security_key', 'session_date', 'session_index', 'rn', 'ticker_rn', 'security_first_date',
+    'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume',
+    'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume',
+    'is_up', 'is_down'] -%}
+{%- set cross_section = ['kmid', 'roc_5', 'roc_20', 'ma_20', 'std_20', 'vma_20', 'rsv_20', 'corr_20'] -%}
+
+with
+
+bars as (
+
+    select * from {{ ref('bars') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('indicators') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('trading_calendar') }}
+
+),
+
+listings as (
+
+    -- silver.securities keeps one symbol per security; the (symbol, security) listing
+    -- periods are in bronze_tickers
+    select * from {{ ref('bronze_tickers') }}
+
+),
+
+daily as (
+
+    select
+        bars.ticker,
+        bars.first_session_date as session_date,
+        calendar.session_index,
+        bars.bar_start_at,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.volume,
+        bars.vwap
+    from bars
+    inner join calendar on bars.first_session_date = calendar.session_date
+    where bars.timeframe = '1d'
+
+),
+
+matched as (
+
+    select
+        daily.*,
+        coalesce(listings.security_key, daily.ticker) as security_key,
+        row_number() over (
+            partition by daily.ticker, daily.session_date
+            order by coalesce(listings.list_date, cast('1900-01-01' as date)) desc, listings.security_key asc
+        ) as listing_rank
+    from daily
+    left join listings
+        on
+            daily.ticker = listings.ticker
+            and coalesce(listings.list_date, cast('1900-01-01' as date)) <= daily.session_date
+
+),
+
+keyed as (
+
+    select
+        ticker,
+        session_date,
+        session_index,
+        bar_start_at,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        vwap,
+        security_key,
+        row_number() over (partition by ticker, security_key order by session_date) - 1 as rn,
+        row_number() over (partition by ticker order by session_date) - 1 as ticker_rn,
+        min(session_date) over (partition by ticker, security_key) as security_first_date
+    from matched
+    where listing_rank = 1
+
+),
+
+{% if is_incremental() %}
+
+target_start as (
+
+    select coalesce(max(session_index) - {{ var('lookback_sessions') }}, -1) as first_session_index
+    from {{ this }}
+
+),
+
+scope as (
+
+    select
+        ticker,
+        security_key,
+        min(rn) - {{ max_window }} as from_rn
+    from keyed
+    where session_index >= (select first_session_index from target_start)
+    group by ticker, security_key
+
+),
+
+{% endif %}
+
+inputs as (
+
+    select keyed.*
+    from keyed
+    {% if is_incremental() %}
+        inner join scope on keyed.ticker = scope.ticker and keyed.security_key = scope.security_key
+        where keyed.rn >= scope.from_rn
+    {% endif %}
+
+),
+
+moves as (
+
+    select
+        *,
+        close - previous_close as close_move,
+        volume - previous_volume as volume_move,
+        -- ln(volume), not Qlib's ln(volume + 1): a split rescales volume, and only a pure log
+        -- moves by a constant then, which leaves the correlation unchanged
+        ln(nullif(volume, 0)) as log_volume,
+        close / previous_close as close_ratio,
+        ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
+        abs(close / previous_close - 1) * volume as return_volume,
+        case when close > previous_close then 1.0 else 0.0 end as is_up,
+        case when close < previous_close then 1.0 else 0.0 end as is_down,
+        {{ tradlyte_macros.rolling_list('close', max_window) }} as close_list,
+        {{ tradlyte_macros.rolling_list('high', max_window) }} as high_list,
+        {{ tradlyte_macros.rolling_list('low', max_window) }} as low_list
+    from (
+        select
+            *,
+            lag(close) over (partition by ticker, security_key order by rn) as previous_close,
+            lag(volume) over (partition by ticker, security_key order by rn) as previous_volume
+        from inputs
+    ) as with_previous
+
+),
+
+-- order statistics of the windows, from the lists (which go no further: they are wide)
+-- noqa: disable=LT02
+ordered as (
+
+    select
+        {{ narrow_columns | join(',\n        ') }},
+        {% for d in windows %}
+            {{ tradlyte_macros.rolling_quantile('close', 0.8, d, 'close_list') }} as close_q80_{{ d }},
+            {{ tradlyte_macros.rolling_quantile('close', 0.2, d, 'close_list') }} as close_q20_{{ d }},
+            {{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('close_list', d), 'close') }}
+                as close_rank_count_{{ d }},
+            {{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('high_list', d)) }} as high_argmax_{{ d }},
+            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }}
+                as low_argmin_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from moves
+
+),
+-- noqa: enable=LT02
+
+-- noqa: disable=LT02
+rolling_stats as (
+
+    select
+        *,
+        {% for d in windows %}
+            {%- set w = tradlyte_macros.rolling_frame(d) %}
+            lag(close, {{ d }}) over (partition by ticker, security_key order by rn) as close_lag_{{ d }},
+            avg(close) {{ w }} as close_mean_{{ d }},
+            stddev_samp(close) {{ w }} as close_std_{{ d }},
+            regr_slope(close, rn) {{ w }} as close_slope_{{ d }},
+            max(high) {{ w }} as high_max_{{ d }},
+            min(low) {{ w }} as low_min_{{ d }},
+            {{ tradlyte_macros.rolling_corr('close', 'log_volume', d) }} as close_volume_corr_{{ d }},
+            {{ tradlyte_macros.rolling_corr('close_ratio', 'log_volume_ratio', d) }} as change_corr_{{ d }},
+            avg(is_up) {{ w }} as up_share_{{ d }},
+            avg(is_down) {{ w }} as down_share_{{ d }},
+            sum(greatest(close_move, 0)) {{ w }} as gain_sum_{{ d }},
+            sum(greatest(-close_move, 0)) {{ w }} as loss_sum_{{ d }},
+            avg(volume) {{ w }} as volume_mean_{{ d }},
+            stddev_samp(volume) {{ w }} as volume_std_{{ d }},
+            avg(return_volume) {{ w }} as return_volume_mean_{{ d }},
+            stddev_samp(return_volume) {{ w }} as return_volume_std_{{ d }},
+            sum(greatest(volume_move, 0)) {{ w }} as volume_gain_sum_{{ d }},
+            sum(greatest(-volume_move, 0)) {{ w }} as volume_loss_sum_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from ordered
+
+),
+
+rolling_features as (
+
+    select
+        *,
+        {% for d in windows %}
+            -- level features: the last {{ d }} rows (rn >= {{ d - 1 }})
+            case when rn >= {{ d - 1 }} then close_mean_{{ d }} / close end as ma_{{ d }},
+            case when rn >= {{ d - 1 }} then close_std_{{ d }} / close end as std_{{ d }},
+            case when rn >= {{ d - 1 }} then close_slope_{{ d }} / close end as beta_{{ d }},
+            case
+                -- R-squared from the slope: slope^2 var(x) / var(y), x = consecutive row numbers
+                when rn >= {{ d - 1 }} and close_std_{{ d }} = 0 then 1.0
+                when rn >= {{ d - 1 }}
+                    then close_slope_{{ d }} * close_slope_{{ d }} * {{ d * (d + 1) / 12 }}
+                    / (close_std_{{ d }} * close_std_{{ d }})
+            end as rsqr_{{ d }},
+            case
+                when rn >= {{ d - 1 }}
+                    then (close - close_mean_{{ d }} - close_slope_{{ d }} * {{ (d - 1) / 2 }}) / close
+            end as resi_{{ d }},
+            case when rn >= {{ d - 1 }} then high_max_{{ d }} / close end as max_{{ d }},
+            case when rn >= {{ d - 1 }} then low_min_{{ d }} / close end as min_{{ d }},
+            case when rn >= {{ d - 1 }} then close_q80_{{ d }} / close end as qtlu_{{ d }},
+            case when rn >= {{ d - 1 }} then close_q20_{{ d }} / close end as qtld_{{ d }},
+            case when rn >= {{ d - 1 }} then cast(close_rank_count_{{ d }} as {{ double }}) / {{ d }} end
+                as rank_{{ d }},
+            case
+                when rn >= {{ d - 1 }}
+                    then (close - low_min_{{ d }}) / (high_max_{{ d }} - low_min_{{ d }} + {{ eps }})
+            end as rsv_{{ d }},
+            case when rn >= {{ d - 1 }} then cast(high_argmax_{{ d }} as {{ double }}) / {{ d }} end
+                as imax_{{ d }},
+            case when rn >= {{ d - 1 }} then cast(low_argmin_{{ d }} as {{ double }}) / {{ d }} end
+                as imin_{{ d }},
+            case
+                when rn >= {{ d - 1 }}
+                    then cast(high_argmax_{{ d }} - low_argmin_{{ d }} as {{ tradlyte_macros.double_type() }}) / {{ d }}
+            end as imxd_{{ d }},
+            case when rn >= {{ d - 1 }} then close_volume_corr_{{ d }} end as corr_{{ d }},
+            case when rn >= {{ d - 1 }} then volume_mean_{{ d }} / (volume + {{ eps }}) end as vma_{{ d }},
+            case when rn >= {{ d - 1 }} then volume_std_{{ d }} / (volume + {{ eps }}) end as vstd_{{ d }},
+            -- change features: the last {{ d }} day-over-day changes (rn >= {{ d }})
+            case when rn >= {{ d }} then close_lag_{{ d }} / close end as roc_{{ d }},
+            case when rn >= {{ d }} then change_corr_{{ d }} end as cord_{{ d }},
+            case when rn >= {{ d }} then up_share_{{ d }} end as cntp_{{ d }},
+            case when rn >= {{ d }} then down_share_{{ d }} end as cntn_{{ d }},
+            case when rn >= {{ d }} then up_share_{{ d }} - down_share_{{ d }} end as cntd_{{ d }},
+            case
+                when rn >= {{ d }} then gain_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
+            end as sump_{{ d }},
+            case
+                when rn >= {{ d }} then loss_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
+            end as sumn_{{ d }},
+            case
+                when rn >= {{ d }}
+                    then (gain_sum_{{ d }} - loss_sum_{{ d }}) / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
+            end as sumd_{{ d }},
+            case
+                when rn >= {{ d }}
+                    then return_volume_std_{{ d }} / (return_volume_mean_{{ d }} + {{ eps }})
+            end as wvma_{{ d }},
+            case
+                when rn >= {{ d }}
+                    then volume_gain_sum_{{ d }} / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
+            end as vsump_{{ d }},
+            case
+                when rn >= {{ d }}
+                    then volume_loss_sum_{{ d }} / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
+            end as vsumn_{{ d }},
+            case
+                when rn >= {{ d }}
+                    then (volume_gain_sum_{{ d }} - volume_loss_sum_{{ d }})
+                    / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
+            end as vsumd_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from rolling_stats
+    {% if is_incremental() %}
+        where session_index >= (select first_session_index from target_start)
+    {% endif %}
+
+),
+-- noqa: enable=LT02
+
+
+-- noqa: disable=LT02
+{% for n in fib_context %}
+
+fib_{{ n }}d as (
+
+    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
+    select
+        bars.ticker,
+        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
+        bars.first_session_date,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close
+    from bars
+    inner join calendar on bars.first_session_date = calendar.session_date
+    where
+        bars.timeframe = '{{ n }}d'
+        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
+
+),
+
+{% endfor %}
+-- noqa: enable=LT02
+
+context as (
+
+    select
+        features.*,
+        -- candle shape (Qlib KBAR)
+        (features.close - features.open) / features.open as kmid,
+        (features.high - features.low) / features.open as klen,
+        (features.close - features.open) / (features.high - features.low + {{ eps }}) as kmid2,
+        (features.high - greatest(features.open, features.close)) / features.open as kup,
+        (features.high - greatest(features.open, features.close)) / (features.high - features.low + {{ eps }}) as kup2,
+        (least(features.open, features.close) - features.low) / features.open as klow,
+        (least(features.open, features.close) - features.low) / (features.high - features.low + {{ eps }}) as klow2,
+        (2 * features.close - features.high - features.low) / features.open as ksft,
+        (2 * features.close - features.high - features.low) / (features.high - features.low + {{ eps }}) as ksft2,
+        -- prices over close
+        features.open / features.close as open0,
+        features.high / features.close as high0,
+        features.low / features.close as low0,
+        features.vwap / features.close as vwap0,
+        {% for n in fib_context %}
+            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
+            features.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
+            (features.close - fib_{{ n }}d.low)
+            / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
+            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
+        {% endfor %}
+        -- gold indicators of this session's daily bar; a reused symbol's indicators still
+        -- carry the previous company's bars until the new series has 200 rows
+        {% set own_history = '(features.rn = features.ticker_rn or features.rn >= 199)' %}
+        {% for p in sma_periods %}
+            case when {{ own_history }} then indicators.sma_{{ p }} / features.close - 1 end as ind_sma_{{ p }},
+        {% endfor %}
+        {% for p in ema_periods %}
+            case when {{ own_history }} then indicators.ema_{{ p }} / features.close - 1 end as ind_ema_{{ p }},
+        {% endfor %}
+        case when {{ own_history }} then indicators.macd / features.close end as ind_macd,
+        case when {{ own_history }} then indicators.macd_signal / features.close end as ind_macd_signal,
+        case when {{ own_history }} then indicators.macd_hist / features.close end as ind_macd_hist,
+        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
+        case
+            when {{ own_history }}
+                then (features.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
+        end as ind_bb_position,
+        case
+            when {{ own_history }}
+                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
+        end as ind_bb_width,
+        case when {{ own_history }} then indicators.atr_14 / features.close end as ind_atr_14,
+        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
+        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
+        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm
+    from rolling_features as features
+    left join indicators
+        on
+            features.ticker = indicators.ticker
+            and indicators.timeframe = '1d'
+            and features.bar_start_at = indicators.bar_start_at
+    {% for n in fib_context %}
+        left join fib_{{ n }}d
+            on
+                features.ticker = fib_{{ n }}d.ticker
+                and fib_{{ n }}d.bucket
+                = {{ tradlyte_macros.session_bucket(
+                    n, anchor, '(features.session_index + 1)', '(features.session_date + 1)') }} - 1
+                and fib_{{ n }}d.first_session_date >= features.security_first_date
+    {% endfor %}
+
+),
+
+-- cross-sectional ranks on a narrow projection: each needs its own sort of the session
+-- noqa: disable=LT02
+cross_section as (
+
+    select
+        ticker,
+        session_date,
+        {% for f in cross_section %}
+            case
+                when {{ f }} is not null
+                    then cast(rank() over (partition by session_date order by {{ f }} asc nulls last) - 1
+                        as {{ double }})
+                    / nullif(count({{ f }}) over (partition by session_date) - 1, 0)
+            end as cs_rank_{{ f }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from context
+
+),
+-- noqa: enable=LT02
+
+-- noqa: disable=LT02
+ranked as (
+
+    select
+        context.*,
+        {% for f in cross_section %}
+            coalesce(cross_section.cs_rank_{{ f }}, case when context.{{ f }} is not null then 0.0 end)
+                as cs_rank_{{ f }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from context
+    inner join cross_section
+        on context.ticker = cross_section.ticker and context.session_date = cross_section.session_date
+
+),
+-- noqa: enable=LT02
+
+final as (
+
+    select
+        cast(ticker as varchar) as ticker,
+        cast(session_date as date) as session_date,
+        cast(session_index as integer) as session_index,
+        cast(security_key as varchar) as security_key,
+        cast(rn as integer) as series_row,
+        {% for c in ['kmid', 'klen', 'kmid2', 'kup', 'kup2', 'klow', 'klow2', 'ksft', 'ksft2',
+                     'open0', 'high0', 'low0', 'vwap0'] %}
+            cast({{ c }} as {{ tradlyte_macros.double_type() }}) as {{ c }},
+        {% endfor %}
+        {% for d in windows %}
+            {% for f in ['roc', 'ma', 'std', 'beta', 'rsqr', 'resi', 'max', 'min', 'qtlu', 'qtld', 'rank',
+                         'rsv', 'imax', 'imin', 'imxd', 'corr', 'cord', 'cntp', 'cntn', 'cntd', 'sump',
+                         'sumn', 'sumd', 'vma', 'vstd', 'wvma', 'vsump', 'vsumn', 'vsumd'] %}
+                cast({{ f }}_{{ d }} as {{ tradlyte_macros.double_type() }}) as {{ f }}_{{ d }},
+            {% endfor %}
+        {% endfor %}
+        {% for n in fib_context %}
+            cast(fib{{ n }}_return as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_return,
+            cast(fib{{ n }}_position as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_position,
+            cast(fib{{ n }}_kmid as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_kmid,
+        {% endfor %}
+        {% for p in sma_periods %}
+            cast(ind_sma_{{ p }} as {{ tradlyte_macros.double_type() }}) as ind_sma_{{ p }},
+        {% endfor %}
+        {% for p in ema_periods %}
+            cast(ind_ema_{{ p }} as {{ tradlyte_macros.double_type() }}) as ind_ema_{{ p }},
+        {% endfor %}
+        {% for c in ['ind_macd', 'ind_macd_signal', 'ind_macd_hist', 'ind_rsi_14', 'ind_bb_position',
+                     'ind_bb_width', 'ind_atr_14', 'ind_stoch_k', 'ind_stoch_d'] %}
+            cast({{ c }} as {{ tradlyte_macros.double_type() }}) as {{ c }},
+        {% endfor %}
+        cast(ind_is_warm as boolean) as ind_is_warm,
+        {% for f in cross_section %}
+            cast(cs_rank_{{ f }} as {{ tradlyte_macros.double_type() }}) as cs_rank_{{ f }},
+        {% endfor %}
+        {{ tradlyte_macros.run_timestamp() }} as updated_at
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,161 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['ticker', 'session_date'],
+        incremental_strategy='delete+insert',
+    )
+}}
+
+{#- gold.ml_labels: forward returns per (ticker, session_date), apart from the features so a
+    training set joins them knowingly and no feature query can read the future by accident.
+
+    A decision taken at session t's close can trade at the next session's open at the
+    earliest. Per horizon h in (1, 5, 20) sessions of the security's own series:
+      label_return_h  = open[t+1+h] / open[t+1] - 1   buy at the next open, sell at the open
+                                                       h sessions later (open to open)
+      label_qlib_h    = close[t+1+h] / close[t+1] - 1 Qlib's Alpha158 label
+                                                       Ref($close, -h-1) / Ref($close, -1) - 1
+    NULL while the security has fewer than h+1 later sessions (the future is not known yet,
+    or it was delisted). The series and the security match are those of gold.ml_features.
+
+    Incremental: a new session completes the labels of the rows up to 21 rows before it,
+    so every security re-opens its last 21 rows before the look-back window, plus the
+    window itself (`lookback_sessions`). -#}
+
+{%- set horizons = [1, 5, 20] -%}
+{%- set reopen_rows = 21 -%}
+
+with
+
+bars as (
+
+    select * from {{ ref('bars') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('trading_calendar') }}
+
+),
+
+listings as (
+
+    select * from {{ ref('bronze_tickers') }}
+
+),
+
+daily as (
+
+    select
+        bars.ticker,
+        bars.first_session_date as session_date,
+        calendar.session_index,
+        bars.open,
+        bars.close
+    from bars
+    inner join calendar on bars.first_session_date = calendar.session_date
+    where bars.timeframe = '1d'
+
+),
+
+matched as (
+
+    select
+        daily.*,
+        coalesce(listings.security_key, daily.ticker) as security_key,
+        row_number() over (
+            partition by daily.ticker, daily.session_date
+            order by coalesce(listings.list_date, cast('1900-01-01' as date)) desc, listings.security_key asc
+        ) as listing_rank
+    from daily
+    left join listings
+        on
+            daily.ticker = listings.ticker
+            and coalesce(listings.list_date, cast('1900-01-01' as date)) <= daily.session_date
+
+),
+
+keyed as (
+
+    select
+        ticker,
+        session_date,
+        session_index,
+        security_key,
+        open,
+        close,
+        row_number() over (partition by ticker, security_key order by session_date) - 1 as rn
+    from matched
+    where listing_rank = 1
+
+),
+
+{% if is_incremental() %}
+
+target_start as (
+
+    select coalesce(max(session_index) - {{ var('lookback_sessions') }}, -1) as first_session_index
+    from {{ this }}
+
+),
+
+scope as (
+
+    select
+        ticker,
+        security_key,
+        min(rn) - {{ reopen_rows }} as from_rn
+    from keyed
+    where session_index >= (select first_session_index from target_start)
+    group by ticker, security_key
+
+),
+
+{% endif %}
+
+inputs as (
+
+    select keyed.*
+    from keyed
+    {% if is_incremental() %}
+        inner join scope on keyed.ticker = scope.ticker and keyed.security_key = scope.security_key
+        where keyed.rn >= scope.from_rn
+    {% endif %}
+
+),
+
+-- noqa: disable=LT02
+forward as (
+
+    select
+        *,
+        lead(open, 1) over security_rows as entry_open,
+        lead(close, 1) over security_rows as entry_close,
+        {% for h in horizons %}
+            lead(open, {{ h + 1 }}) over security_rows as exit_open_{{ h }},
+            lead(close, {{ h + 1 }}) over security_rows as exit_close_{{ h }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from inputs
+    window security_rows as (partition by ticker, security_key order by rn)
+
+),
+-- noqa: enable=LT02
+
+final as (
+
+    select
+        cast(ticker as varchar) as ticker,
+        cast(session_date as date) as session_date,
+        cast(session_index as integer) as session_index,
+        cast(security_key as varchar) as security_key,
+        {% for h in horizons %}
+            cast(exit_open_{{ h }} / entry_open - 1 as {{ tradlyte_macros.double_type() }}) as label_return_{{ h }},
+            cast(exit_close_{{ h }} / entry_close - 1 as {{ tradlyte_macros.double_type() }}) as label_qlib_{{ h }},
+        {% endfor %}
+        {{ tradlyte_macros.run_timestamp() }} as updated_at
+    from forward
+
+)
+
+select * from final
