@@ -50,7 +50,7 @@ def split_universe(universe) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Data
 @pytest.fixture(scope="session")
 def spark_built(spark_universe, tmp_path_factory):
     """The spark target built (models and dbt tests) from the lake without the last sessions,
-    then those sessions arrive as a new load and `dbt build` runs again.
+    then those sessions arrive as a new load and `dbt run` runs again.
     `first_gold` keeps gold after the first build."""
     root = tmp_path_factory.mktemp("spark")
     lake = SparkLake(raw_root=root / "lake" / "raw_polygon", spark_dir=root / "spark")
@@ -61,7 +61,7 @@ def spark_built(spark_universe, tmp_path_factory):
     lake.first_gold = {mart: lake.query(f"select * from gold.{mart}") for mart in MARTS}
     for table, frame in later.items():
         lake.load_raw(table, frame)
-    lake.build()
+    lake.dbt("run")
     return lake
 
 

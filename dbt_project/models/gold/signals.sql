@@ -54,6 +54,7 @@ inputs as (
 ),
 
 {% else %}
+-- noqa: disable=LT02
 
 inputs as (
 
@@ -64,6 +65,7 @@ inputs as (
 
 ),
 
+-- noqa: enable=LT02
 {% endif %}
 
 with_previous as (
