@@ -57,7 +57,9 @@ def test_a_new_load_on_spark_equals_a_full_refresh(spark_built, duckdb_built):
     build really was older, and a --full-refresh rerun changes nothing."""
     first = normalise(spark_built.first_gold["bars"])
     now = normalise(spark_built.query("select * from gold.bars"))
-    assert now["last_session_date"].max() > first["last_session_date"].max()
+    daily_before, daily_now = first[first.timeframe == "1d"], now[now.timeframe == "1d"]
+    assert daily_now["last_session_date"].max() > daily_before["last_session_date"].max()
+    assert len(daily_now) > len(daily_before)
     spark_built.build(select="bars indicators signals", full_refresh=True, command="run")
     for mart, key in MARTS.items():
         refreshed = normalise(spark_built.query(f"select * from gold.{mart}"))
