@@ -18,7 +18,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,dagster]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,dagster,spark]'
 	touch $(STAMP)
 
 demo: venv

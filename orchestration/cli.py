@@ -139,7 +139,7 @@ def sandbox_serve(host, port, api_key, n_tickers, start, end, rate_limit) -> Non
 # -- dbt ----------------------------------------------------------------------------------------
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
               help="Run a dbt command on the project, e.g. `tradlyte dbt build --target postgres`.")
-@click.option("--target", type=click.Choice(["duckdb", "postgres", "lake"]), default="duckdb",
+@click.option("--target", type=click.Choice(["duckdb", "postgres", "lake", "spark"]), default="duckdb",
               show_default=True)
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def dbt(target, dbt_args) -> None:

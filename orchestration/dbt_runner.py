@@ -20,6 +20,8 @@ from orchestration.paths import (
     duckdb_extension_dir,
     duckdb_path,
     lake_duckdb_path,
+    spark_dir,
+    spark_raw_root,
 )
 
 _DBT_LOCK = threading.Lock()
@@ -68,6 +70,11 @@ def dbt_environment(target: str, extra: Mapping[str, str] | None = None) -> dict
         "TRADLYTE_DUCKDB_EXTENSIONS": os.environ.get(
             "TRADLYTE_DUCKDB_EXTENSIONS", str(duckdb_extension_dir())),
     }
+    if target == "spark":
+        env["TRADLYTE_SPARK_DIR"] = os.environ.get("TRADLYTE_SPARK_DIR", str(spark_dir()))
+        env["TRADLYTE_SPARK_RAW"] = spark_raw_root()
+        # the local JVM binds loopback only; its UI is off in the profile
+        env["SPARK_LOCAL_IP"] = os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")
     env.update(extra or {})
     return env
 

@@ -33,3 +33,15 @@ def lake_duckdb_path() -> Path:
     """The lake target's DuckDB file (`TRADLYTE_LAKE_DUCKDB_PATH`, default `data/lake.duckdb`): bronze
     and silver state and the gold tables whose Parquet copies live on S3."""
     return Path(os.environ.get("TRADLYTE_LAKE_DUCKDB_PATH", data_dir() / "lake.duckdb")).resolve()
+
+
+def spark_dir() -> Path:
+    """The spark target's own folder (`TRADLYTE_SPARK_DIR`, default `data/spark`): the warehouse of
+    managed tables and the Derby metastore, so nothing lands in the working directory."""
+    return Path(os.environ.get("TRADLYTE_SPARK_DIR", data_dir() / "spark")).resolve()
+
+
+def spark_raw_root() -> str:
+    """Where the spark target reads dlt's raw Parquet (`TRADLYTE_SPARK_RAW`, default
+    `data/lake/raw_polygon`): <root>/<table>/*.parquet, a local path or an s3a:// URL."""
+    return os.environ.get("TRADLYTE_SPARK_RAW", str((data_dir() / "lake" / "raw_polygon").resolve()))

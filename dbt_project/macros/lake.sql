@@ -79,3 +79,28 @@
     to '{{ adapter.external_root() }}/{{ this.identifier }}'
     (format parquet, partition_by (ticker), overwrite true)
 {%- endmacro %}
+
+{#- The `spark` target: raw_polygon.<table> as external Parquet tables over dlt's folders
+    (TRADLYTE_SPARK_RAW/<table>/*.parquet: a local path, or an s3a:// URL on a cluster that
+    has the hadoop-aws jars). The schema is declared (the types of lake_raw_tables), so a
+    table with no file yet reads as empty and files of every load are read by column name.
+    Recreated at every run start: new files of new loads are always seen. -#}
+{% macro spark_raw_tables() -%}
+    {%- if target.type != 'spark' or not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set root = env_var('TRADLYTE_SPARK_RAW', '../data/lake/raw_polygon') | replace('\\', '/') -%}
+    {%- set spark_types = {'varchar': 'string', 'timestamptz': 'timestamp'} -%}
+    {% do run_query('create schema if not exists raw_polygon') %}
+    {% for table, columns in lake_raw_tables().items() %}
+        {%- set ddl = [] -%}
+        {%- for name, type in columns.items() -%}
+            {%- do ddl.append('`' ~ name ~ '` ' ~ spark_types.get(type, type)) -%}
+        {%- endfor -%}
+        {%- do ddl.extend(['`_dlt_load_id` string', '`_dlt_id` string']) -%}
+        {% do run_query('drop table if exists raw_polygon.' ~ table) %}
+        {% do run_query('create table raw_polygon.' ~ table ~ ' (' ~ ddl | join(', ') ~ ')'
+            ~ " using parquet location '" ~ root ~ '/' ~ table ~ "'") %}
+    {% endfor %}
+    {{ return('') }}
+{%- endmacro %}

@@ -13,7 +13,7 @@
         min(bar_start_at) as first_at
     from {{ ref('indicators') }}
     where updated_at > (
-        select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone))
+        select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as {{ tradlyte_macros.timestamptz_type() }}))
         from {{ signals_relation }}
     )
     group by ticker, timeframe

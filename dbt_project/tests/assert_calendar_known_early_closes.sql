@@ -6,7 +6,7 @@ early_closes as (
 
     select
         cast(day as date) as session_date,
-        cast(close_utc as timestamp with time zone) as expected_close_at
+        cast(close_utc as {{ tradlyte_macros.timestamptz_type() }}) as expected_close_at
     from (
         values
         ('2019-07-03', '2019-07-03 17:00:00+00'),

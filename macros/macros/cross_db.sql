@@ -1,5 +1,7 @@
 {#- Cross-database helpers, dispatched like dbt-utils: default__ works on PostgreSQL and DuckDB
-    where both accept the same SQL; engine-specific versions only where they differ. -#}
+    where both accept the same SQL; engine-specific versions only where they differ.
+    spark__: Spark SQL with spark.sql.session.timeZone = UTC (the profile sets it), where
+    `timestamp` is an instant (like timestamptz) shown in UTC. -#}
 
 {# New York midnight of a date, as a UTC timestamptz (how Polygon stamps daily bars). #}
 {% macro ny_midnight(date_expr) -%}
@@ -7,6 +9,9 @@
 {%- endmacro %}
 {% macro default__ny_midnight(date_expr) -%}
     (cast({{ date_expr }} as timestamp) at time zone 'America/New_York')
+{%- endmacro %}
+{% macro spark__ny_midnight(date_expr) -%}
+    to_utc_timestamp(cast({{ date_expr }} as timestamp), 'America/New_York')
 {%- endmacro %}
 
 {# The New York calendar date of a timestamptz. #}
@@ -16,6 +21,9 @@
 {% macro default__ny_date(ts_expr) -%}
     cast(({{ ts_expr }}) at time zone 'America/New_York' as date)
 {%- endmacro %}
+{% macro spark__ny_date(ts_expr) -%}
+    cast(from_utc_timestamp({{ ts_expr }}, 'America/New_York') as date)
+{%- endmacro %}
 
 {# Epoch milliseconds (Polygon's `t`) as timestamptz. #}
 {% macro epoch_ms_to_timestamp(ms_expr) -%}
@@ -23,6 +31,9 @@
 {%- endmacro %}
 {% macro default__epoch_ms_to_timestamp(ms_expr) -%}
     to_timestamp(({{ ms_expr }}) / 1000.0)
+{%- endmacro %}
+{% macro spark__epoch_ms_to_timestamp(ms_expr) -%}
+    timestamp_millis(cast({{ ms_expr }} as bigint))
 {%- endmacro %}
 
 {# Floor division of non-negative integers. #}
@@ -35,6 +46,20 @@
 {% macro duckdb__int_div(numerator, denominator) -%}
     cast(({{ numerator }}) // ({{ denominator }}) as bigint)
 {%- endmacro %}
+{% macro spark__int_div(numerator, denominator) -%}
+    cast(({{ numerator }}) div ({{ denominator }}) as bigint)
+{%- endmacro %}
+
+{# Whole days from 1970-01-01 to a date (date - date is an interval on Spark). #}
+{% macro days_since_epoch(date_expr) -%}
+    {{ return(adapter.dispatch('days_since_epoch', 'tradlyte_macros')(date_expr)) }}
+{%- endmacro %}
+{% macro default__days_since_epoch(date_expr) -%}
+    ({{ date_expr }} - cast('1970-01-01' as date))
+{%- endmacro %}
+{% macro spark__days_since_epoch(date_expr) -%}
+    datediff({{ date_expr }}, cast('1970-01-01' as date))
+{%- endmacro %}
 
 {# Whole minutes between two timestamptz values (b - a). #}
 {% macro minutes_between(a, b) -%}
@@ -46,10 +71,19 @@
 {% macro duckdb__minutes_between(a, b) -%}
     cast(floor(epoch(({{ b }}) - ({{ a }})) / 60) as bigint)
 {%- endmacro %}
+{% macro spark__minutes_between(a, b) -%}
+    cast(floor((unix_micros({{ b }}) - unix_micros({{ a }})) / 60000000.0) as bigint)
+{%- endmacro %}
 
 {# timestamptz plus n minutes. #}
 {% macro add_minutes(ts_expr, n) -%}
+    {{ return(adapter.dispatch('add_minutes', 'tradlyte_macros')(ts_expr, n)) }}
+{%- endmacro %}
+{% macro default__add_minutes(ts_expr, n) -%}
     (({{ ts_expr }}) + interval '1 minute' * ({{ n }}))
+{%- endmacro %}
+{% macro spark__add_minutes(ts_expr, n) -%}
+    timestamp_micros(unix_micros({{ ts_expr }}) + 60000000 * ({{ n }}))
 {%- endmacro %}
 
 {# The value of `value` on the row with the smallest / largest `order_by` in a group. #}
@@ -62,6 +96,9 @@
 {% macro duckdb__first_by(value, order_by) -%}
     arg_min({{ value }}, {{ order_by }})
 {%- endmacro %}
+{% macro spark__first_by(value, order_by) -%}
+    min_by({{ value }}, {{ order_by }})
+{%- endmacro %}
 
 {% macro last_by(value, order_by) -%}
     {{ return(adapter.dispatch('last_by', 'tradlyte_macros')(value, order_by)) }}
@@ -72,10 +109,13 @@
 {% macro duckdb__last_by(value, order_by) -%}
     arg_max({{ value }}, {{ order_by }})
 {%- endmacro %}
+{% macro spark__last_by(value, order_by) -%}
+    max_by({{ value }}, {{ order_by }})
+{%- endmacro %}
 
 {# The dbt run's start time as a timestamptz literal: marks rows (re)written by this run. #}
 {% macro run_timestamp() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamp with time zone)
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ tradlyte_macros.timestamptz_type() }})
 {%- endmacro %}
 
 {# The type names used by contracts, per engine. #}
@@ -84,3 +124,17 @@
 {%- endmacro %}
 {% macro default__double_type() %}double precision{% endmacro %}
 {% macro duckdb__double_type() %}double{% endmacro %}
+{% macro spark__double_type() %}double{% endmacro %}
+
+{% macro string_type() -%}
+    {{ return(adapter.dispatch('string_type', 'tradlyte_macros')()) }}
+{%- endmacro %}
+{% macro default__string_type() %}varchar{% endmacro %}
+{% macro spark__string_type() %}string{% endmacro %}
+
+{# An instant in time: timestamptz; Spark's `timestamp` is one (session time zone UTC). #}
+{% macro timestamptz_type() -%}
+    {{ return(adapter.dispatch('timestamptz_type', 'tradlyte_macros')()) }}
+{%- endmacro %}
+{% macro default__timestamptz_type() %}timestamp with time zone{% endmacro %}
+{% macro spark__timestamptz_type() %}timestamp{% endmacro %}

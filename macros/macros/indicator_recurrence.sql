@@ -27,6 +27,9 @@
     same for every recurrence of the call, so they share one sort, one self-join and no join
     of the wide rows: that keeps gold.indicators' memory to a few passes over the table.
 
+    Spark uses the same closed form and blocks as DuckDB (spark__linear_recurrences_cte):
+    exact, with no user-defined aggregate to ship to the cluster.
+
     PostgreSQL runs the recurrence itself, in order, with a custom aggregate
     (`tradlyte_linear_recurrence`, created by the on-run-start hook `create_indicator_functions`)
     used as a running window function: one pass, O(1) state, exactly TA-Lib's arithmetic. -#}
@@ -166,6 +169,102 @@
         on
             {% for key in partition_by %}carry.{{ key }} = partial.{{ key }} and {% endfor %}
             carry.next_blk = partial.blk
+
+)
+{%- endmacro %}
+
+{#- Spark: exactly the DuckDB technique above (closed form, window sums with pow, blocks of B
+    rows with a carry between blocks): exact, no UDAF needed, and every step is a window or a
+    join Spark runs in parallel per (ticker, timeframe). Spark has no `* exclude`, so the
+    helper columns (prefixed with the CTE's name so two calls in one query never clash) stay
+    in the CTE; the models select their columns by name afterwards. -#}
+{% macro spark__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
+{#- -ln(b) <= (1 - b) / b, so B = 600 b / (1 - b) keeps B * |ln b| <= 600: beta^-B never overflows -#}
+{%- set ns = namespace(block=100000) -%}
+{%- for _column, _term, _origin, beta in recurrences -%}
+    {%- set b = (beta | float) -%}
+    {%- set ns.block = [ns.block, [1, (600.0 * b / (1.0 - b)) | int] | max] | min -%}
+{%- endfor -%}
+{%- set block = ns.block -%}
+{%- set keys = partition_by | join(', ') -%}
+{{ name }}_terms as (
+
+    select
+        *,
+        rn div {{ block }} as {{ name }}_blk,
+        rn % {{ block }} as {{ name }}_pos,
+        {% for column, term_expr, origin_expr, _beta in recurrences %}
+            rn >= {{ origin_expr }} as {{ column }}_live,
+            case when rn >= {{ origin_expr }} then {{ term_expr }} end as {{ column }}_term{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ source }}
+
+),
+
+{{ name }}_partial as (
+
+    select
+        *,
+        {% for column, _term, _origin, beta in recurrences %}
+            pow({{ beta }}, {{ name }}_pos) * sum({{ column }}_term * pow({{ beta }}, -{{ name }}_pos)) over in_block
+                as {{ column }}_partial{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_terms
+    window in_block as (
+        partition by {{ keys }}, {{ name }}_blk
+        order by rn
+        rows between unbounded preceding and current row
+    )
+
+),
+
+{{ name }}_block_ends as (
+
+    select
+        {{ keys }},
+        {{ name }}_blk as blk,
+        {% for column, _term, _origin, _beta in recurrences %}
+            {{ column }}_partial as {{ column }}_end{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_partial
+    where {{ name }}_pos = {{ block - 1 }}
+
+),
+
+{{ name }}_carry as (
+
+    select
+        {% for key in partition_by %}later.{{ key }}, {% endfor %}
+        later.blk + 1 as next_blk,
+        {% for column, _term, _origin, beta in recurrences %}
+            sum(earlier.{{ column }}_end * pow({{ beta }}, {{ block }} * (later.blk - earlier.blk)))
+                as {{ column }}_carry{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_block_ends as later
+    inner join {{ name }}_block_ends as earlier
+        on
+            {% for key in partition_by %}earlier.{{ key }} = later.{{ key }} and {% endfor %}
+            earlier.blk <= later.blk
+    group by {% for key in partition_by %}later.{{ key }}, {% endfor %}later.blk
+
+),
+
+{{ name }} as (
+
+    select
+        partial.*,
+        {% for column, _term, _origin, beta in recurrences %}
+            case
+                when partial.{{ column }}_live
+                    then coalesce(partial.{{ column }}_partial, 0)
+                    + coalesce(pow({{ beta }}, partial.{{ name }}_pos + 1) * carry.{{ column }}_carry, 0)
+            end as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_partial as partial
+    left join {{ name }}_carry as carry
+        on
+            {% for key in partition_by %}carry.{{ key }} = partial.{{ key }} and {% endfor %}
+            carry.next_blk = partial.{{ name }}_blk
 
 )
 {%- endmacro %}

@@ -13,7 +13,7 @@
 {# The bucket a daily row belongs to. #}
 {% macro session_bucket(n, anchor, session_index='session_index', session_date='session_date') -%}
     {%- if anchor == 'calendar' -%}
-        {{ tradlyte_macros.int_div('(' ~ session_date ~ " - cast('1970-01-01' as date))", n) }}
+        {{ tradlyte_macros.int_div(tradlyte_macros.days_since_epoch(session_date), n) }}
     {%- elif anchor == 'session' -%}
         {{ tradlyte_macros.int_div(session_index, n) }}
     {%- else -%}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'session_date'],
         incremental_strategy='delete+insert',
     )
@@ -27,7 +27,7 @@ ranked as (
 final as (
 
     select
-        cast(ticker as varchar) as ticker,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
         cast(session_date as date) as session_date,
         {{ tradlyte_macros.ny_midnight('session_date') }} as bar_start_at,
         cast(open as {{ tradlyte_macros.double_type() }}) as open,
@@ -37,9 +37,9 @@ final as (
         cast(volume as {{ tradlyte_macros.double_type() }}) as volume,
         cast(vwap as {{ tradlyte_macros.double_type() }}) as vwap,
         cast(transactions as bigint) as transactions,
-        cast(source as varchar) as load_source,
+        cast(source as {{ tradlyte_macros.string_type() }}) as load_source,
         ingested_at,
-        cast(_dlt_load_id as varchar) as load_id
+        cast(_dlt_load_id as {{ tradlyte_macros.string_type() }}) as load_id
     from ranked
     where
         -- a row that breaks the OHLC envelope never reaches silver (the loader

@@ -11,15 +11,15 @@ ranked as (
 final as (
 
     select
-        cast(id as varchar) as dividend_id,
-        cast(ticker as varchar) as ticker,
+        cast(id as {{ tradlyte_macros.string_type() }}) as dividend_id,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
         cast(ex_dividend_date as date) as ex_dividend_date,
         cast(pay_date as date) as pay_date,
         cast(record_date as date) as record_date,
         cast(declaration_date as date) as declaration_date,
         cast(cash_amount as {{ tradlyte_macros.double_type() }}) as cash_amount,
-        cast(currency as varchar) as currency,
-        cast(dividend_type as varchar) as dividend_type,
+        cast(currency as {{ tradlyte_macros.string_type() }}) as currency,
+        cast(dividend_type as {{ tradlyte_macros.string_type() }}) as dividend_type,
         cast(frequency as bigint) as frequency,
         ingested_at
     from ranked

@@ -13,10 +13,10 @@ ranked as (
 final as (
 
     select
-        cast(exchange as varchar) as exchange,
+        cast(exchange as {{ tradlyte_macros.string_type() }}) as exchange,
         cast(date as date) as holiday_date,
-        cast(name as varchar) as holiday_name,
-        cast(status as varchar) as status,
+        cast(name as {{ tradlyte_macros.string_type() }}) as holiday_name,
+        cast(status as {{ tradlyte_macros.string_type() }}) as status,
         open as opens_at,
         close as closes_at,
         ingested_at

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'minute_start_at'],
         incremental_strategy='delete+insert',
     )
@@ -23,7 +23,7 @@ ranked as (
 final as (
 
     select
-        cast(ticker as varchar) as ticker,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
         {{ tradlyte_macros.epoch_ms_to_timestamp('ts_ms') }} as minute_start_at,
         {{ tradlyte_macros.ny_date(tradlyte_macros.epoch_ms_to_timestamp('ts_ms')) }} as session_date,
         cast(open as {{ tradlyte_macros.double_type() }}) as open,
@@ -34,7 +34,7 @@ final as (
         cast(vwap as {{ tradlyte_macros.double_type() }}) as vwap,
         cast(transactions as bigint) as transactions,
         ingested_at,
-        cast(_dlt_load_id as varchar) as load_id
+        cast(_dlt_load_id as {{ tradlyte_macros.string_type() }}) as load_id
     from ranked
     where
         high >= greatest(open, close, low)

@@ -12,8 +12,8 @@ ranked as (
 final as (
 
     select
-        cast(id as varchar) as split_id,
-        cast(ticker as varchar) as ticker,
+        cast(id as {{ tradlyte_macros.string_type() }}) as split_id,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
         cast(execution_date as date) as execution_date,
         cast(split_from as {{ tradlyte_macros.double_type() }}) as split_from,
         cast(split_to as {{ tradlyte_macros.double_type() }}) as split_to,

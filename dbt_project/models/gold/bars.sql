@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'timeframe', 'bar_start_at'],
         incremental_strategy='delete+insert',
     )
@@ -71,7 +71,7 @@ minute_as_of as (
 
 watermark as (
 
-    select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone)) as newest
+    select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as {{ tradlyte_macros.timestamptz_type() }})) as newest
     from {{ this }}
 
 ),
@@ -212,10 +212,10 @@ all_bars as (
 final as (
 
     select
-        cast(ticker as varchar) as ticker,
-        cast(timeframe as varchar) as timeframe,
-        cast(bar_start_at as timestamp with time zone) as bar_start_at,
-        cast(bar_end_at as timestamp with time zone) as bar_end_at,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
+        cast(timeframe as {{ tradlyte_macros.string_type() }}) as timeframe,
+        cast(bar_start_at as {{ tradlyte_macros.timestamptz_type() }}) as bar_start_at,
+        cast(bar_end_at as {{ tradlyte_macros.timestamptz_type() }}) as bar_end_at,
         cast(first_session_date as date) as first_session_date,
         cast(last_session_date as date) as last_session_date,
         cast(open as {{ tradlyte_macros.double_type() }}) as open,

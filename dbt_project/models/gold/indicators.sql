@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'timeframe', 'bar_start_at'],
         incremental_strategy='delete+insert',
     )
@@ -60,7 +60,7 @@ bars as (
 
 watermark as (
 
-    select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone)) as newest
+    select coalesce(max(updated_at), cast('1900-01-01 00:00:00+00' as {{ tradlyte_macros.timestamptz_type() }})) as newest
     from {{ this }}
 
 ),
@@ -170,7 +170,7 @@ series as (
                 restarts.ticker = bars.ticker
                 and restarts.timeframe = bars.timeframe
                 and bars.bar_start_at >= coalesce(
-                    restarts.window_start_at, cast('1900-01-01 00:00:00+00' as timestamp with time zone)
+                    restarts.window_start_at, cast('1900-01-01 00:00:00+00' as {{ tradlyte_macros.timestamptz_type() }})
                 )
     {% endif %}
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'timeframe', 'bar_start_at', 'signal'],
         incremental_strategy='delete+insert',
         pre_hook="{{ delete_recomputed_signals() }}",
@@ -54,6 +54,7 @@ inputs as (
 ),
 
 {% else %}
+-- noqa: disable=LT02
 
 inputs as (
 
@@ -64,6 +65,7 @@ inputs as (
 
 ),
 
+-- noqa: enable=LT02
 {% endif %}
 
 with_previous as (
@@ -138,11 +140,11 @@ events as (
 final as (
 
     select
-        cast(ticker as varchar) as ticker,
-        cast(timeframe as varchar) as timeframe,
-        cast(bar_start_at as timestamp with time zone) as bar_start_at,
-        cast(signal as varchar) as signal,
-        cast(direction as varchar) as direction,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
+        cast(timeframe as {{ tradlyte_macros.string_type() }}) as timeframe,
+        cast(bar_start_at as {{ tradlyte_macros.timestamptz_type() }}) as bar_start_at,
+        cast(signal as {{ tradlyte_macros.string_type() }}) as signal,
+        cast(direction as {{ tradlyte_macros.string_type() }}) as direction,
         cast(value as {{ tradlyte_macros.double_type() }}) as value,
         {{ tradlyte_macros.run_timestamp() }} as updated_at
     from events

@@ -40,10 +40,10 @@ final as (
     select
         ticker,
         concat(
-            cast(count(*) as varchar), '|',
-            cast(sum(is_split) as varchar), '|',
-            cast(max(event_date) as varchar), '|',
-            cast(cast(sum(log_factor * (1 + is_split)) as decimal(38, 12)) as varchar)
+            cast(count(*) as {{ tradlyte_macros.string_type() }}), '|',
+            cast(sum(is_split) as {{ tradlyte_macros.string_type() }}), '|',
+            cast(max(event_date) as {{ tradlyte_macros.string_type() }}), '|',
+            cast(cast(sum(log_factor * (1 + is_split)) as decimal(38, 12)) as {{ tradlyte_macros.string_type() }})
         ) as adjustment_fingerprint
     from events
     group by ticker

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'session_date'],
         incremental_strategy='delete+insert',
     )

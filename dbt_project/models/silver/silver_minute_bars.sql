@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key=['ticker', 'minute_start_at'],
         incremental_strategy='delete+insert',
     )

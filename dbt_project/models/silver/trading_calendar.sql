@@ -15,8 +15,8 @@ final as (
     select
         cast(session_date as date) as session_date,
         cast(session_index as integer) as session_index,
-        cast(market_open_at as timestamp with time zone) as market_open_at,
-        cast(market_close_at as timestamp with time zone) as market_close_at,
+        cast(market_open_at as {{ tradlyte_macros.timestamptz_type() }}) as market_open_at,
+        cast(market_close_at as {{ tradlyte_macros.timestamptz_type() }}) as market_close_at,
         cast(is_half_day as boolean) as is_half_day,
         {{ tradlyte_macros.ny_midnight('session_date') }} as day_start_at,
         {{ tradlyte_macros.ny_midnight('session_date + 1') }} as day_end_at

@@ -1,0 +1,158 @@
+"""Scale-out: intraday bars and indicators from minute bars on DuckDB and on Spark, in one run.
+
+Generates a minute-bar universe (default 500 tickers x 504 NYSE sessions, every regular-hours
+minute: about 98M rows; scale it down with --tickers / --sessions) and writes it once as dlt's
+raw Parquet lake (<root>/raw_polygon/<table>/<load>.parquet), plus its daily bars. Then, each
+in a child process with its own warehouse:
+  duckdb      the same rows in raw_polygon of a DuckDB file, `dbt run --select +indicators`
+  spark[1]    the spark target over the Parquet lake, TRADLYTE_SPARK_MASTER=local[1]
+  spark[2]    the same with local[2]
+Only `dbt run` is timed (the seed and the JVM start-up are not; a cluster pays them once).
+Fibonacci bars are off (--fib to keep them), so the work is minute -> 1m..1h bars -> indicators.
+Prints seconds, input minute rows per second and the Spark 1 -> 2 core speed-up.
+
+    .venv/bin/python bench/scale.py [--tickers 500] [--sessions 504] [--engines duckdb,spark1,spark2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def generate(workdir: Path, tickers: int, sessions: int, seed: int = 11) -> tuple[int, int]:
+    """Random-walk minute bars for every regular-hours minute, and the daily bars they make,
+    written as raw Parquet in dlt's layout. Returns (minute rows, daily rows)."""
+    import numpy as np
+    import pandas as pd
+
+    from ingestion.sandbox.universe import nyse_schedule
+    from tests.spark.spark_support import write_raw_parquet
+
+    calendar = nyse_schedule("2018-01-01", "2024-12-31")
+    calendar = calendar.iloc[-sessions:].reset_index(drop=True)
+    minutes_per_session = ((calendar.market_close_at - calendar.market_open_at).dt.total_seconds() // 60).astype(int)
+    open_ms = calendar.market_open_at.astype("int64").to_numpy() // 10**6
+    minute_ms = np.concatenate([o + 60_000 * np.arange(n) for o, n in zip(open_ms, minutes_per_session, strict=True)])
+    session_of_minute = np.repeat(np.arange(len(calendar)), minutes_per_session)
+    raw = workdir / "raw_polygon"
+    rng = np.random.default_rng(seed)
+    minute_rows = daily_rows = 0
+    load = f"{time.time():.6f}"
+    for index in range(tickers):
+        ticker = f"T{index:04d}"
+        steps = rng.normal(0, 0.0008, len(minute_ms))
+        close = 50 * np.exp(np.cumsum(steps)) * (1 + index / tickers)
+        open_ = np.concatenate([[close[0]], close[:-1]])
+        spread = np.abs(rng.normal(0, 0.0004, len(close))) * close
+        high = np.maximum(open_, close) + spread
+        low = np.minimum(open_, close) - spread
+        volume = rng.integers(100, 5000, len(close)).astype(float)
+        minute = pd.DataFrame({
+            "ticker": ticker, "ts_ms": minute_ms, "open": open_, "high": high, "low": low, "close": close,
+            "volume": volume, "vwap": (high + low + close) / 3, "transactions": (volume // 50).astype("int64"),
+            "source": "bench",
+        })
+        write_raw_parquet(raw, "minute_aggs", minute, f"{load}{index:06d}")
+        grouped = minute.assign(session=session_of_minute).groupby("session")
+        daily = pd.DataFrame({
+            "ticker": ticker, "session_date": calendar.session_date,
+            "ts_ms": calendar.market_open_at.astype("int64").to_numpy() // 10**6,
+            "open": grouped.open.first().to_numpy(), "high": grouped.high.max().to_numpy(),
+            "low": grouped.low.min().to_numpy(), "close": grouped.close.last().to_numpy(),
+            "volume": grouped.volume.sum().to_numpy(), "vwap": grouped.vwap.mean().to_numpy(),
+            "transactions": grouped.transactions.sum().to_numpy(), "otc": False, "source": "bench",
+        })
+        write_raw_parquet(raw, "daily_aggs", daily, f"{load}{index:06d}")
+        minute_rows += len(minute)
+        daily_rows += len(daily)
+    return minute_rows, daily_rows
+
+
+def load_duckdb(workdir: Path) -> Path:
+    """The same raw Parquet into raw_polygon of a DuckDB file, shaped like dlt's merge leaves it."""
+    import duckdb
+
+    from tests.dbt_support import RAW_TABLES
+
+    path = workdir / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema raw_polygon")
+    for table, (_, columns) in RAW_TABLES.items():
+        folder = workdir / "raw_polygon" / table
+        if folder.exists():
+            con.execute(f"create table raw_polygon.{table} as select * from read_parquet('{folder}/*.parquet')")
+        else:
+            ddl = ", ".join(f'"{n}" {t}' for n, t in columns)
+            con.execute(f'create table raw_polygon.{table} ({ddl}, "_dlt_load_id" text, "_dlt_id" text)')
+    con.close()
+    return path
+
+
+def timed_build(engine: str, workdir: Path, dbt_vars: dict) -> float:
+    """seed, then the timed `dbt run --select +indicators`, in a child process; seconds of the run."""
+    env = dict(os.environ, TRADLYTE_DATA_DIR=str(workdir / f"data-{engine}"))
+    if engine == "duckdb":
+        target = "duckdb"
+        env["TRADLYTE_DUCKDB_PATH"] = str(workdir / "warehouse.duckdb")
+    else:
+        target = "spark"
+        env.update(TRADLYTE_SPARK_MASTER=f"local[{engine[-1]}]", TRADLYTE_SPARK_DIR=str(workdir / engine),
+                   TRADLYTE_SPARK_RAW=str(workdir / "raw_polygon"),
+                   TRADLYTE_SPARK_SHUFFLE_PARTITIONS=str(2 * int(engine[-1])))
+    code = (
+        "import json, sys, time; from orchestration.dbt_runner import run_dbt; "
+        "target, dbt_vars = sys.argv[1], json.loads(sys.argv[2]); "
+        "run_dbt(['seed'], target=target, vars=dbt_vars); t0 = time.perf_counter(); "
+        "run_dbt(['run', '--select', '+indicators'], target=target, vars=dbt_vars); "
+        "print('SECONDS', time.perf_counter() - t0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, target, json.dumps(dbt_vars)], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    seconds = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("SECONDS")]
+    if out.returncode != 0 or not seconds:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(f"the {engine} build failed (exit {out.returncode})")
+    return float(seconds[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickers", type=int, default=500)
+    parser.add_argument("--sessions", type=int, default=504)
+    parser.add_argument("--engines", default="duckdb,spark1,spark2")
+    parser.add_argument("--fib", action="store_true", help="keep the Fibonacci daily bars in the build")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="tradlyte-bench-scale-"))
+    t0 = time.perf_counter()
+    minute_rows, daily_rows = generate(workdir, args.tickers, args.sessions)
+    print(f"{args.tickers} tickers x {args.sessions} sessions: {minute_rows:,} minute rows, "
+          f"{daily_rows:,} daily rows, generated in {time.perf_counter() - t0:.0f} s ({workdir})")
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if "duckdb" in engines:
+        load_duckdb(workdir)
+    dbt_vars = {} if args.fib else {"fib_intervals": []}
+    results = {}
+    for engine in engines:
+        results[engine] = timed_build(engine, workdir, dbt_vars)
+        print(f"  {engine:8s} dbt run +indicators: {results[engine]:8.1f} s, "
+              f"{minute_rows / results[engine]:12,.0f} minute rows/s", flush=True)
+    if "spark1" in results and "spark2" in results:
+        print(f"  Spark local[1] -> local[2] speed-up: {results['spark1'] / results['spark2']:.2f}x")
+    if "duckdb" in results and "spark2" in results:
+        print(f"  DuckDB / Spark local[2] time: {results['duckdb'] / results['spark2']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

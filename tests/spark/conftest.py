@@ -1,0 +1,74 @@
+"""Fixtures for the spark suite: one small sandbox universe built on Spark (over the raw
+Parquet lake) and on DuckDB. Every test here carries the `spark` marker; the suite skips
+with the reason when the [spark] extra or Java is missing."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from ingestion.sandbox.universe import UniverseSpec, build_universe
+from tests.dbt_support import RawWarehouse
+
+pytest.importorskip("pyspark", reason="the spark tests need the [spark] extra: pip install -e '.[spark]'")
+pytest.importorskip("dbt.adapters.spark", reason="the spark tests need dbt-spark: pip install -e '.[spark]'")
+if shutil.which("java") is None:
+    pytest.skip("the spark tests need a Java runtime (17) on PATH", allow_module_level=True)
+
+from tests.spark.spark_support import SparkLake  # noqa: E402
+
+# Small, so a build takes minutes on 2 cores: 3 synthetic tickers over a year (a split, a
+# dividend, a hole, minute bars for one ticker on two sessions), no bokeh history.
+SPEC = UniverseSpec(n_tickers=3, start="2012-03-01", end="2013-03-01", include_bokeh=False,
+                    minute_tickers=1, minute_sessions=2)
+HELD_BACK_SESSIONS = 3
+MARTS = {
+    "bars": ["ticker", "timeframe", "bar_start_at"],
+    "indicators": ["ticker", "timeframe", "bar_start_at"],
+    "signals": ["ticker", "timeframe", "bar_start_at", "signal"],
+}
+
+
+@pytest.fixture(scope="session")
+def spark_universe():
+    return build_universe(SPEC)
+
+
+def split_universe(universe) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """(every raw table without the last sessions' daily bars, those daily bars): the second
+    part is a later dlt load, as a daily run would bring it."""
+    daily = universe.daily
+    last_dates = sorted(daily["session_date"].unique())[-HELD_BACK_SESSIONS:]
+    late = daily["session_date"].isin(last_dates)
+    first = {"daily_aggs": daily[~late], "minute_aggs": universe.minute, "tickers": universe.tickers,
+             "splits": universe.splits, "dividends": universe.dividends, "market_holidays": universe.holidays}
+    return first, {"daily_aggs": daily[late]}
+
+
+@pytest.fixture(scope="session")
+def spark_built(spark_universe, tmp_path_factory):
+    """The spark target built (models and dbt tests) from the lake without the last sessions,
+    then those sessions arrive as a new load and `dbt run` runs again.
+    `first_gold` keeps gold after the first build."""
+    root = tmp_path_factory.mktemp("spark")
+    lake = SparkLake(raw_root=root / "lake" / "raw_polygon", spark_dir=root / "spark")
+    first, later = split_universe(spark_universe)
+    for table, frame in first.items():
+        lake.load_raw(table, frame)
+    lake.build()
+    lake.first_gold = {mart: lake.query(f"select * from gold.{mart}") for mart in MARTS}
+    for table, frame in later.items():
+        lake.load_raw(table, frame)
+    lake.dbt("run")
+    return lake
+
+
+@pytest.fixture(scope="session")
+def duckdb_built(spark_universe, tmp_path_factory):
+    """The same universe, all of it, built on DuckDB: the reference."""
+    warehouse = RawWarehouse("duckdb", duckdb_path=tmp_path_factory.mktemp("duck") / "warehouse.duckdb")
+    warehouse.load_universe(spark_universe)
+    warehouse.build()
+    return warehouse
