@@ -31,7 +31,7 @@ lint: venv
 	TRADLYTE_DUCKDB_PATH=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 test: venv lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests
 
 bench: venv
 	$(BIN)/python bench/ingest.py

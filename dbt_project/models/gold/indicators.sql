@@ -196,14 +196,14 @@ close_windows as (
 trimmed as (
 
     select
-        close_windows.*,
         {% for column in state_columns %}
             {% if is_incremental() %}
-                restarts.anchor_{{ column }}{{ ',' if not loop.last }}
+                restarts.anchor_{{ column }},
             {% else %}
-                cast(null as {{ tradlyte_macros.double_type() }}) as anchor_{{ column }}{{ ',' if not loop.last }}
+                cast(null as {{ tradlyte_macros.double_type() }}) as anchor_{{ column }},
             {% endif %}
         {% endfor %}
+        close_windows.*
     from close_windows
     {% if is_incremental() %}
         left join restarts
