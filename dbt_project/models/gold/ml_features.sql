@@ -1,5 +1,6 @@
 {{
     config(
+        enabled=target.type != 'spark',
         materialized='incremental',
         unique_key=['ticker', 'session_date'],
         incremental_strategy='delete+insert',
