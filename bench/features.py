@@ -33,26 +33,6 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load_phase(path: str, tickers: int, sessions: int) -> None:
-    """Runs in a child process so the generator's memory does not count as the build's peak."""
-    from ingestion.sandbox.universe import UniverseSpec, build_universe, nyse_schedule
-    from tests.dbt_support import RawWarehouse
-
-    cal = nyse_schedule("1990-01-01", "2024-12-31")
-    start = cal.session_date.iloc[-sessions]
-    t0 = time.perf_counter()
-    u = build_universe(UniverseSpec(n_tickers=tickers, start=str(start), end="2024-12-31",
-                                    include_bokeh=False, minute_tickers=0))
-    last = u.daily.session_date.max()
-    wh = RawWarehouse("duckdb", duckdb_path=Path(path))
-    wh.load_raw("daily_aggs", u.daily[u.daily.session_date < last])
-    for table, frame in (("tickers", u.tickers), ("splits", u.splits), ("dividends", u.dividends),
-                         ("market_holidays", u.holidays), ("minute_aggs", u.minute)):
-        wh.load_raw(table, frame)
-    u.daily[u.daily.session_date == last].to_parquet(Path(path).with_suffix(".last.parquet"))
-    print(f"generated and loaded {len(u.daily):,} daily rows in {time.perf_counter() - t0:.1f}s", flush=True)
-
-
 def dbt_phase(path: str, dbt_args: list[str]) -> None:
     """Runs one dbt command in a child process, so its peak memory is its own."""
     import json
@@ -97,13 +77,9 @@ def main() -> None:
     parser.add_argument("--tickers", type=int, default=5350)
     parser.add_argument("--sessions", type=int, default=4200)
     parser.add_argument("--skip-pandas", action="store_true", help="Do not run the pandas baseline.")
-    parser.add_argument("--load-only", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("--dbt-in", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("dbt_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.load_only:
-        load_phase(args.load_only, args.tickers, args.sessions)
-        return
     if args.dbt_in:
         dbt_phase(args.dbt_in, args.dbt_args)
         return
@@ -116,8 +92,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tradlyte-bench-features-"))
     path = workdir / "warehouse.duckdb"
     os.environ["TRADLYTE_DATA_DIR"] = str(workdir)
-    subprocess.run([sys.executable, __file__, "--load-only", str(path), "--tickers", str(args.tickers),
-                    "--sessions", str(args.sessions)], check=True)
+    # the generator of bench/transform.py, in a child so its memory is not the build's
+    subprocess.run([sys.executable, str(ROOT / "bench" / "transform.py"), "--load-only", str(path),
+                    "--tickers", str(args.tickers), "--sessions", str(args.sessions)], check=True)
     upstream = ("--select", *(f"+{m}" for m in MARTS), "--exclude", *MARTS)
     run_child(path, "seed")
     _, upstream_s, upstream_mib = run_child(path, "run", *upstream)
