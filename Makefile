@@ -28,7 +28,7 @@ lint: venv
 	$(BIN)/ruff check .
 	mkdir -p data
 	cd dbt_project && ../$(BIN)/dbt deps --quiet
-	TRADLYTE_DUCKDB_PATH=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
+	TRADLYTE_DUCKDB_PATH=$(CURDIR)/data/lint.duckdb $(BIN)/python -m tests.lint_sql lint dbt_project/models dbt_project/tests
 
 test: venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests

@@ -77,6 +77,10 @@ def main() -> None:
     parser.add_argument("--tickers", type=int, default=5350)
     parser.add_argument("--sessions", type=int, default=4200)
     parser.add_argument("--skip-pandas", action="store_true", help="Do not run the pandas baseline.")
+    parser.add_argument("--workdir", type=Path, help="Keep the warehouse here (default: a new temporary folder); "
+                        "a folder whose upstream build finished is reused as it is.")
+    parser.add_argument("--upstream-only", action="store_true",
+                        help="Stop after generating the universe and building the upstream models.")
     parser.add_argument("--dbt-in", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("dbt_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -89,15 +93,26 @@ def main() -> None:
 
     from tests.dbt_support import RawWarehouse
 
-    workdir = Path(tempfile.mkdtemp(prefix="tradlyte-bench-features-"))
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tradlyte-bench-features-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "warehouse.duckdb"
+    upstream_done = workdir / "upstream.done"
     os.environ["TRADLYTE_DATA_DIR"] = str(workdir)
-    # the generator of bench/transform.py, in a child so its memory is not the build's
-    subprocess.run([sys.executable, str(ROOT / "bench" / "transform.py"), "--load-only", str(path),
-                    "--tickers", str(args.tickers), "--sessions", str(args.sessions)], check=True)
     upstream = ("--select", *(f"+{m}" for m in MARTS), "--exclude", *MARTS)
-    run_child(path, "seed")
-    _, upstream_s, upstream_mib = run_child(path, "run", *upstream)
+    if upstream_done.exists():
+        upstream_s, upstream_mib = (float(v) for v in upstream_done.read_text().split())
+        print(f"reusing {path}: universe and upstream models built before")
+    else:
+        path.unlink(missing_ok=True)
+        # the generator of bench/transform.py, in a child so its memory is not the build's
+        subprocess.run([sys.executable, str(ROOT / "bench" / "transform.py"), "--load-only", str(path),
+                        "--tickers", str(args.tickers), "--sessions", str(args.sessions)], check=True)
+        run_child(path, "seed")
+        _, upstream_s, upstream_mib = run_child(path, "run", *upstream)
+        upstream_done.write_text(f"{upstream_s} {upstream_mib}")
+    if args.upstream_only:
+        print(f"upstream built in {upstream_s:,.1f}s (peak {upstream_mib:,.0f} MiB); warehouse kept in {workdir}")
+        return
     full_s, full_wall, full_mib = run_child(path, "run", "--full-refresh", "--select", *MARTS)
     RawWarehouse("duckdb", duckdb_path=path).load_raw(
         "daily_aggs", pd.read_parquet(path.with_suffix(".last.parquet")))

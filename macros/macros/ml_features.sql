@@ -4,9 +4,9 @@
     Order statistics (rank of the current value, quantiles, index of the max/min) need the
     window's values themselves: each row carries the list of the last `max_window` values
     (`rolling_list`), and the smaller windows are its tail (`list_tail`). Exact on both engines:
-    DuckDB uses list functions and its native windowed `quantile_cont`; PostgreSQL (no windowed
-    percentile_cont) unnests the array in a scalar subquery and runs the ordered-set aggregate
-    `percentile_cont` on it, which interpolates exactly like pandas' `quantile` (linear). -#}
+    DuckDB uses list functions (`list_aggregate(..., 'quantile_cont', q)`); PostgreSQL (no
+    windowed percentile_cont) unnests the array in a scalar subquery and runs the ordered-set
+    aggregate `percentile_cont` on it; both interpolate like pandas' `quantile` (linear). -#}
 
 {# The window frame of the last `size` rows of a security's series, current row included. #}
 {% macro rolling_frame(size, partition_by='ticker, security_key', order_by='rn') -%}
@@ -67,20 +67,18 @@
     list_position({{ list_expr }}, list_min({{ list_expr }}))
 {%- endmacro %}
 
-{# The q-quantile (linear interpolation, as pandas) of `expr` over the last `size` rows.
-   `list_expr` is the same rows as a list (see rolling_list); PostgreSQL reads it, DuckDB
-   computes the quantile as a window aggregate directly. #}
-{% macro rolling_quantile(expr, q, size, list_expr, partition_by='ticker, security_key', order_by='rn') -%}
-    {{ return(adapter.dispatch('rolling_quantile', 'tradlyte_macros')(expr, q, size, list_expr, partition_by, order_by)) }}
+{# The q-quantile (linear interpolation, as pandas' `quantile`) of a list's elements. #}
+{% macro list_quantile(list_expr, q) -%}
+    {{ return(adapter.dispatch('list_quantile', 'tradlyte_macros')(list_expr, q)) }}
 {%- endmacro %}
-{% macro default__rolling_quantile(expr, q, size, list_expr, partition_by, order_by) -%}
+{% macro default__list_quantile(list_expr, q) -%}
     (
         select percentile_cont({{ q }}) within group (order by element.v)
-        from unnest({{ tradlyte_macros.list_tail(list_expr, size) }}) as element (v)
+        from unnest({{ list_expr }}) as element (v)
     )
 {%- endmacro %}
-{% macro duckdb__rolling_quantile(expr, q, size, list_expr, partition_by, order_by) -%}
-    quantile_cont({{ expr }}, {{ q }}) {{ tradlyte_macros.rolling_frame(size, partition_by, order_by) }}
+{% macro duckdb__list_quantile(list_expr, q) -%}
+    list_aggregate({{ list_expr }}, 'quantile_cont', {{ q }})
 {%- endmacro %}
 
 {# Pearson correlation over the last `size` rows; NULL (never NaN) when either side is constant.

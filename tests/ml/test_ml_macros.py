@@ -42,7 +42,7 @@ def test_rolling_list_macros_match_numpy(warehouse):
             {{{{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('xs', {WINDOW}), 'x') }}}} as at_most,
             {{{{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('xs', {WINDOW})) }}}} as argmax,
             {{{{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('xs', {WINDOW})) }}}} as argmin,
-            {{{{ tradlyte_macros.rolling_quantile('x', 0.8, {WINDOW}, 'xs', partition_by='ticker') }}}} as q80,
+            {{{{ tradlyte_macros.list_quantile(tradlyte_macros.list_tail('xs', {WINDOW}), 0.8) }}}} as q80,
             {{{{ tradlyte_macros.rolling_corr('x', 'rn', {WINDOW}, partition_by='ticker') }}}} as corr
         from lists
         order by rn

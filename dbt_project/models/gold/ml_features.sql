@@ -14,12 +14,11 @@
     ended by that session. Features are ratios (scale-invariant), so a later split, which
     rescales a security's whole history, changes none of them (beyond rounding).
 
-    Series: the 1d bars of gold.bars, one series per security: a symbol is matched to the
-    listing (bronze_tickers: ticker, security_key, list_date) with the latest list_date on or
-    before the session, so a symbol reused by a new company starts a new series, and a
-    delisted security keeps its rows for the sessions it traded. Rolling windows count rows
-    of that series (sessions it traded), as Qlib does; a window feature is NULL until the
-    series has the rows it needs (d rows, d+1 for features of day-over-day changes).
+    Series: the daily series of each security, as ml_security_sessions matches symbols
+    to securities (a reused symbol starts a new series; a delisted security keeps the
+    sessions it traded). Rolling windows count rows of that series (sessions it traded), as
+    Qlib does; a window feature is NULL until the series has the rows it needs (d rows, d+1
+    for features of day-over-day changes).
 
     Incremental: the sessions from `lookback_sessions` before the newest one already built are
     rebuilt for every security (cross-sectional ranks need the whole session), reading each
@@ -27,7 +26,8 @@
     from the full series, so the incremental result equals a full build.
 
     Shape: every window pass copies whole rows, so the windows run on a narrow projection
-    (moves -> ordered -> rolling_stats), the 60-row lists stop at `ordered`, the context joins
+    (moves: the day-over-day changes; rolling_stats: every rolling window in one pass), the
+    60-row lists stop at `ordered` (a projection), the context joins
     (indicators, Fibonacci bars) come after the windows, and the cross-sectional ranks, one
     sort each, run on a two-key projection joined back. -#}
 
@@ -45,6 +45,11 @@
     'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume',
     'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume',
     'is_up', 'is_down'] -%}
+{#- the window aggregates of `rolling_stats`, one column per window size: <stat>_<d> -#}
+{%- set window_stats = [
+    'close_lag', 'close_mean', 'close_std', 'close_slope', 'high_max', 'low_min', 'close_volume_corr',
+    'change_corr', 'up_share', 'down_share', 'gain_sum', 'loss_sum', 'volume_mean', 'volume_std',
+    'return_volume_mean', 'return_volume_std', 'volume_gain_sum', 'volume_loss_sum'] -%}
 {%- set cross_section = ['kmid', 'roc_5', 'roc_20', 'ma_20', 'std_20', 'vma_20', 'rsv_20', 'corr_20'] -%}
 
 with
@@ -67,69 +72,9 @@ calendar as (
 
 ),
 
-listings as (
+series as (
 
-    -- silver.securities keeps one symbol per security; the (symbol, security) listing
-    -- periods are in bronze_tickers
-    select * from {{ ref('bronze_tickers') }}
-
-),
-
-daily as (
-
-    select
-        bars.ticker,
-        bars.first_session_date as session_date,
-        calendar.session_index,
-        bars.bar_start_at,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close,
-        bars.volume,
-        bars.vwap
-    from bars
-    inner join calendar on bars.first_session_date = calendar.session_date
-    where bars.timeframe = '1d'
-
-),
-
-matched as (
-
-    select
-        daily.*,
-        coalesce(listings.security_key, daily.ticker) as security_key,
-        row_number() over (
-            partition by daily.ticker, daily.session_date
-            order by coalesce(listings.list_date, cast('1900-01-01' as date)) desc, listings.security_key asc
-        ) as listing_rank
-    from daily
-    left join listings
-        on
-            daily.ticker = listings.ticker
-            and coalesce(listings.list_date, cast('1900-01-01' as date)) <= daily.session_date
-
-),
-
-keyed as (
-
-    select
-        ticker,
-        session_date,
-        session_index,
-        bar_start_at,
-        open,
-        high,
-        low,
-        close,
-        volume,
-        vwap,
-        security_key,
-        row_number() over (partition by ticker, security_key order by session_date) - 1 as rn,
-        row_number() over (partition by ticker order by session_date) - 1 as ticker_rn,
-        min(session_date) over (partition by ticker, security_key) as security_first_date
-    from matched
-    where listing_rank = 1
+    select * from {{ ref('ml_security_sessions') }}
 
 ),
 
@@ -148,7 +93,7 @@ scope as (
         ticker,
         security_key,
         min(rn) - {{ max_window }} as from_rn
-    from keyed
+    from series
     where session_index >= (select first_session_index from target_start)
     group by ticker, security_key
 
@@ -158,11 +103,11 @@ scope as (
 
 inputs as (
 
-    select keyed.*
-    from keyed
+    select series.*
+    from series
     {% if is_incremental() %}
-        inner join scope on keyed.ticker = scope.ticker and keyed.security_key = scope.security_key
-        where keyed.rn >= scope.from_rn
+        inner join scope on series.ticker = scope.ticker and series.security_key = scope.security_key
+        where series.rn >= scope.from_rn
     {% endif %}
 
 ),
@@ -180,10 +125,7 @@ moves as (
         ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
         abs(close / previous_close - 1) * volume as return_volume,
         case when close > previous_close then 1.0 else 0.0 end as is_up,
-        case when close < previous_close then 1.0 else 0.0 end as is_down,
-        {{ tradlyte_macros.rolling_list('close', max_window) }} as close_list,
-        {{ tradlyte_macros.rolling_list('high', max_window) }} as high_list,
-        {{ tradlyte_macros.rolling_list('low', max_window) }} as low_list
+        case when close < previous_close then 1.0 else 0.0 end as is_down
     from (
         select
             *,
@@ -194,31 +136,16 @@ moves as (
 
 ),
 
--- order statistics of the windows, from the lists (which go no further: they are wide)
--- noqa: disable=LT02
-ordered as (
-
-    select
-        {{ narrow_columns | join(',\n        ') }},
-        {% for d in windows %}
-            {{ tradlyte_macros.rolling_quantile('close', 0.8, d, 'close_list') }} as close_q80_{{ d }},
-            {{ tradlyte_macros.rolling_quantile('close', 0.2, d, 'close_list') }} as close_q20_{{ d }},
-            {{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('close_list', d), 'close') }}
-                as close_rank_count_{{ d }},
-            {{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('high_list', d)) }} as high_argmax_{{ d }},
-            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }}
-                as low_argmin_{{ d }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from moves
-
-),
--- noqa: enable=LT02
-
+-- every rolling window in one pass (one partition and order, so one sort of narrow rows);
+-- the 60-row lists come out of it only to feed the order statistics of `ordered`
 -- noqa: disable=LT02
 rolling_stats as (
 
     select
-        *,
+        {{ narrow_columns | join(',\n        ') }},
+        {{ tradlyte_macros.rolling_list('close', max_window) }} as close_list,
+        {{ tradlyte_macros.rolling_list('high', max_window) }} as high_list,
+        {{ tradlyte_macros.rolling_list('low', max_window) }} as low_list,
         {% for d in windows %}
             {%- set w = tradlyte_macros.rolling_frame(d) %}
             lag(close, {{ d }}) over (partition by ticker, security_key order by rn) as close_lag_{{ d }},
@@ -240,10 +167,36 @@ rolling_stats as (
             sum(greatest(volume_move, 0)) {{ w }} as volume_gain_sum_{{ d }},
             sum(greatest(-volume_move, 0)) {{ w }} as volume_loss_sum_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
-    from ordered
+    from moves
 
 ),
+-- noqa: enable=LT02
 
+-- order statistics of the windows from the lists, which stop here (they are wide); a plain
+-- projection of the window pass's output, so the lists are never stored or sorted
+-- noqa: disable=LT02
+ordered as (
+
+    select
+        {{ narrow_columns | join(',\n        ') }},
+        {% for d in windows %}
+            {% for stat in window_stats %}
+                {{ stat }}_{{ d }},
+            {% endfor %}
+            {{ tradlyte_macros.list_quantile(tradlyte_macros.list_tail('close_list', d), 0.8) }} as close_q80_{{ d }},
+            {{ tradlyte_macros.list_quantile(tradlyte_macros.list_tail('close_list', d), 0.2) }} as close_q20_{{ d }},
+            {{ tradlyte_macros.list_count_at_most(tradlyte_macros.list_tail('close_list', d), 'close') }}
+                as close_rank_count_{{ d }},
+            {{ tradlyte_macros.list_argmax(tradlyte_macros.list_tail('high_list', d)) }} as high_argmax_{{ d }},
+            {{ tradlyte_macros.list_argmin(tradlyte_macros.list_tail('low_list', d)) }}
+                as low_argmin_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from rolling_stats
+
+),
+-- noqa: enable=LT02
+
+-- noqa: disable=LT02
 rolling_features as (
 
     select
@@ -319,7 +272,7 @@ rolling_features as (
                     / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
             end as vsumd_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
-    from rolling_stats
+    from ordered
     {% if is_incremental() %}
         where session_index >= (select first_session_index from target_start)
     {% endif %}

@@ -17,7 +17,7 @@
       label_qlib_h    = close[t+1+h] / close[t+1] - 1 Qlib's Alpha158 label
                                                        Ref($close, -h-1) / Ref($close, -1) - 1
     NULL while the security has fewer than h+1 later sessions (the future is not known yet,
-    or it was delisted). The series and the security match are those of gold.ml_features.
+    or it was delisted). The series are ml_security_sessions', as for gold.ml_features.
 
     Incremental: a new session completes the labels of the rows up to 21 rows before it,
     so every security re-opens its last 21 rows before the look-back window, plus the
@@ -28,67 +28,9 @@
 
 with
 
-bars as (
+series as (
 
-    select * from {{ ref('bars') }}
-
-),
-
-calendar as (
-
-    select * from {{ ref('trading_calendar') }}
-
-),
-
-listings as (
-
-    select * from {{ ref('bronze_tickers') }}
-
-),
-
-daily as (
-
-    select
-        bars.ticker,
-        bars.first_session_date as session_date,
-        calendar.session_index,
-        bars.open,
-        bars.close
-    from bars
-    inner join calendar on bars.first_session_date = calendar.session_date
-    where bars.timeframe = '1d'
-
-),
-
-matched as (
-
-    select
-        daily.*,
-        coalesce(listings.security_key, daily.ticker) as security_key,
-        row_number() over (
-            partition by daily.ticker, daily.session_date
-            order by coalesce(listings.list_date, cast('1900-01-01' as date)) desc, listings.security_key asc
-        ) as listing_rank
-    from daily
-    left join listings
-        on
-            daily.ticker = listings.ticker
-            and coalesce(listings.list_date, cast('1900-01-01' as date)) <= daily.session_date
-
-),
-
-keyed as (
-
-    select
-        ticker,
-        session_date,
-        session_index,
-        security_key,
-        open,
-        close,
-        row_number() over (partition by ticker, security_key order by session_date) - 1 as rn
-    from matched
-    where listing_rank = 1
+    select * from {{ ref('ml_security_sessions') }}
 
 ),
 
@@ -107,7 +49,7 @@ scope as (
         ticker,
         security_key,
         min(rn) - {{ reopen_rows }} as from_rn
-    from keyed
+    from series
     where session_index >= (select first_session_index from target_start)
     group by ticker, security_key
 
@@ -117,11 +59,11 @@ scope as (
 
 inputs as (
 
-    select keyed.*
-    from keyed
+    select series.*
+    from series
     {% if is_incremental() %}
-        inner join scope on keyed.ticker = scope.ticker and keyed.security_key = scope.security_key
-        where keyed.rn >= scope.from_rn
+        inner join scope on series.ticker = scope.ticker and series.security_key = scope.security_key
+        where series.rn >= scope.from_rn
     {% endif %}
 
 ),
