@@ -78,39 +78,7 @@ series as (
 
 ),
 
-{% if is_incremental() %}
-
-target_start as (
-
-    select coalesce(max(session_index) - {{ var('lookback_sessions') }}, -1) as first_session_index
-    from {{ this }}
-
-),
-
-scope as (
-
-    select
-        ticker,
-        security_key,
-        min(rn) - {{ max_window }} as from_rn
-    from series
-    where session_index >= (select first_session_index from target_start)
-    group by ticker, security_key
-
-),
-
-{% endif %}
-
-inputs as (
-
-    select series.*
-    from series
-    {% if is_incremental() %}
-        inner join scope on series.ticker = scope.ticker and series.security_key = scope.security_key
-        where series.rn >= scope.from_rn
-    {% endif %}
-
-),
+{{ ml_security_inputs('series', max_window) }},
 
 moves as (
 
