@@ -29,7 +29,7 @@
     (moves: the day-over-day changes; rolling_stats: every rolling window in one pass), the
     60-row lists stop at `ordered` (a projection), the context joins
     (indicators, Fibonacci bars) come after the windows, and the cross-sectional ranks, one
-    sort each, run on a two-key projection joined back. -#}
+    sort each, run on a narrow projection joined back. -#}
 
 {%- set windows = [5, 10, 20, 30, 60] -%}
 {%- set max_window = 60 -%}
@@ -274,7 +274,10 @@ fib_{{ n }}d as (
 {% endfor %}
 -- noqa: enable=LT02
 
-context as (
+-- read twice (cross_section, ranked): PostgreSQL materializes it once, as it should; DuckDB
+-- would store all of its ~300 columns (52 GB at the seed's scale), so it is inlined there and
+-- each reader computes only the columns it uses (measured on 188k rows: 10 s CPU instead of 15)
+context as {% if target.type == 'duckdb' %}not materialized {% endif %}(
 
     select
         features.*,
