@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.dbt_support import assert_frames_equal
-from tests.spark.conftest import MARTS, late_correction
+from tests.spark.conftest import INCREMENTAL_RUN, MARTS, late_correction
 
 pytestmark = pytest.mark.spark
 
@@ -78,7 +78,8 @@ def test_a_rerun_of_the_same_incremental_run_changes_nothing(spark_built):
 def test_incremental_runs_on_spark_equal_a_full_refresh_on_spark(spark_built, spark_universe, duckdb_built):
     """The fixture built first without the last sessions, then ran incrementally: two sessions,
     a rerun, the last session with a late correction. Gold really grew at each step, the
-    correction reached silver, and a --full-refresh of the whole project on the same lake gives
+    correction reached silver, and a --full-refresh of the same selection (every model the marts
+    depend on, bronze up) on the same lake gives
     exactly the incremental end state (and DuckDB's)."""
     first = normalise(spark_built.first_gold["bars"])
     step = normalise(spark_built.step_gold["bars"])
@@ -91,7 +92,7 @@ def test_incremental_runs_on_spark_equal_a_full_refresh_on_spark(spark_built, sp
         f"select close from silver.silver_daily_bars where ticker = '{corrected.ticker}' "
         f"and session_date = date '{corrected.session_date}'")["close"][0]
     assert close == pytest.approx(float(corrected["close"]), rel=1e-12)
-    spark_built.build(full_refresh=True, command="run")
+    spark_built.build(select=INCREMENTAL_RUN, full_refresh=True, command="run")
     for mart, key in MARTS.items():
         refreshed = normalise(spark_built.query(f"select * from gold.{mart}"))
         incremental = normalise(spark_built.incremental_gold[mart])
