@@ -3,7 +3,10 @@
     indicators row computed since this table's newest `updated_at` can change its signals,
     so per series everything from the first such bar on is evaluated again: the stale
     signals there are deleted first (pre-hook), then the model inserts what holds now.
-    When the last run emitted no signal the mark is older, and the scope only grows. -#}
+    When the last run emitted no signal the mark is older, and the scope only grows.
+    On Spark (Parquet, no DELETE) the same stored rows are left out of the ticker partitions
+    the run overwrites instead (config `partition_overwrite_replaced`,
+    macros/spark_incremental.sql); the scope there is the one before any delete. -#}
 
 {% macro signals_recomputed_series(signals_relation) -%}
     select
@@ -20,7 +23,7 @@
 {%- endmacro %}
 
 {% macro delete_recomputed_signals() -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and target.type != 'spark' -%}
         delete from {{ this }} as stale
         where exists (
             select 1

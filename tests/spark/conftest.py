@@ -24,6 +24,9 @@ from tests.spark.spark_support import SparkLake  # noqa: E402
 SPEC = UniverseSpec(n_tickers=3, start="2012-03-01", end="2013-03-01", include_bokeh=False,
                     minute_tickers=1, minute_sessions=2)
 HELD_BACK_SESSIONS = 3
+# what the incremental runs (and the full refresh they are compared with) build: the lineage
+# of the compared marts (every incremental model), not gold.data_gaps, to keep the suite short
+INCREMENTAL_RUN = "+signals"
 MARTS = {
     "bars": ["ticker", "timeframe", "bar_start_at"],
     "indicators": ["ticker", "timeframe", "bar_start_at"],
@@ -36,39 +39,65 @@ def spark_universe():
     return build_universe(SPEC)
 
 
-def split_universe(universe) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """(every raw table without the last sessions' daily bars, those daily bars): the second
-    part is a later dlt load, as a daily run would bring it."""
+def split_universe(universe) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame]]:
+    """(every raw table without the last sessions' daily bars, those daily bars as two later
+    dlt loads: all but the last session, then the last one), as daily runs would bring them."""
     daily = universe.daily
     last_dates = sorted(daily["session_date"].unique())[-HELD_BACK_SESSIONS:]
     late = daily["session_date"].isin(last_dates)
     first = {"daily_aggs": daily[~late], "minute_aggs": universe.minute, "tickers": universe.tickers,
              "splits": universe.splits, "dividends": universe.dividends, "market_holidays": universe.holidays}
-    return first, {"daily_aggs": daily[late]}
+    steps = [daily[daily["session_date"].isin(last_dates[:-1])], daily[daily["session_date"] == last_dates[-1]]]
+    return first, steps
+
+
+def late_correction(universe) -> pd.DataFrame:
+    """One daily bar of the first held-back session restated 5% higher: a later load that
+    corrects a bar inside the look-back (both engines get it as their last load)."""
+    daily = universe.daily
+    session = sorted(daily["session_date"].unique())[-HELD_BACK_SESSIONS]
+    corrected = daily[(daily["session_date"] == session) & (daily["ticker"] == daily["ticker"].min())].copy()
+    assert len(corrected) == 1
+    corrected["close"] = corrected["close"] * 1.05
+    corrected["high"] = corrected[["high", "close"]].max(axis=1)
+    return corrected
+
+
+def gold_snapshot(lake) -> dict[str, pd.DataFrame]:
+    return {mart: lake.query(f"select * from gold.{mart}") for mart in MARTS}
 
 
 @pytest.fixture(scope="session")
 def spark_built(spark_universe, tmp_path_factory):
     """The spark target built (models and dbt tests) from the lake without the last sessions,
-    then those sessions arrive as a new load and `dbt run` runs again.
-    `first_gold` keeps gold after the first build."""
+    then incremental `dbt run --select +signals` (insert_overwrite of ticker partitions) as loads arrive: all
+    held-back sessions but the last (`step_gold`); the same run again (`rerun_gold`: must not
+    change a row); the last session plus a late correction of an earlier bar
+    (`incremental_gold`). `first_gold` keeps gold after the first build."""
     root = tmp_path_factory.mktemp("spark")
     lake = SparkLake(raw_root=root / "lake" / "raw_polygon", spark_dir=root / "spark")
-    first, later = split_universe(spark_universe)
+    first, steps = split_universe(spark_universe)
     for table, frame in first.items():
         lake.load_raw(table, frame)
     lake.build()
-    lake.first_gold = {mart: lake.query(f"select * from gold.{mart}") for mart in MARTS}
-    for table, frame in later.items():
-        lake.load_raw(table, frame)
-    lake.dbt("run")
+    lake.first_gold = gold_snapshot(lake)
+    lake.load_raw("daily_aggs", steps[0])
+    lake.dbt("run", "--select", INCREMENTAL_RUN)
+    lake.step_gold = gold_snapshot(lake)
+    lake.dbt("run", "--select", INCREMENTAL_RUN)
+    lake.rerun_gold = gold_snapshot(lake)
+    lake.load_raw("daily_aggs", steps[1])
+    lake.load_raw("daily_aggs", late_correction(spark_universe))
+    lake.dbt("run", "--select", INCREMENTAL_RUN)
+    lake.incremental_gold = gold_snapshot(lake)
     return lake
 
 
 @pytest.fixture(scope="session")
 def duckdb_built(spark_universe, tmp_path_factory):
-    """The same universe, all of it, built on DuckDB: the reference."""
+    """The same universe, all of it (and the same late correction), built on DuckDB: the reference."""
     warehouse = RawWarehouse("duckdb", duckdb_path=tmp_path_factory.mktemp("duck") / "warehouse.duckdb")
     warehouse.load_universe(spark_universe)
+    warehouse.load_raw("daily_aggs", late_correction(spark_universe))
     warehouse.build()
     return warehouse

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.dbt_support import assert_frames_equal
-from tests.spark.conftest import MARTS
+from tests.spark.conftest import INCREMENTAL_RUN, MARTS, late_correction
 
 pytestmark = pytest.mark.spark
 
@@ -51,25 +51,61 @@ def test_the_comparison_covers_every_timeframe_and_warm_indicators(spark_built):
     assert int(warm["n"][0]) > 0
 
 
-def test_a_new_load_on_spark_equals_a_full_refresh(spark_built, duckdb_built):
-    """The fixture built first without the last sessions: gold then lacked them, and the rerun
-    after the new load matches DuckDB built on everything (the test above), so here: the first
-    build really was older, and a --full-refresh rerun changes nothing."""
+INCREMENTAL_MODELS = ["bronze.bronze_daily_aggs", "bronze.bronze_minute_aggs", "silver.silver_daily_bars",
+                      "silver.silver_minute_bars", "gold.bars", "gold.indicators", "gold.signals"]
+
+
+def test_incremental_models_are_parquet_tables_partitioned_by_ticker(spark_built, spark_universe):
+    tickers = set(spark_universe.daily["ticker"])
+    for model in INCREMENTAL_MODELS:
+        details = spark_built.query(f"describe table extended {model}")
+        info = dict(zip(details["col_name"], details["data_type"], strict=False))
+        assert info.get("Provider") == "parquet", model
+        partitions = set(spark_built.query(f"show partitions {model}")["partition"])
+        expected = tickers if "minute" not in model else set(spark_universe.minute["ticker"])
+        assert partitions == {f"ticker={t}" for t in expected}, model
+
+
+def test_a_rerun_of_the_same_incremental_run_changes_nothing(spark_built):
+    """`dbt run` twice without a new load: the second run overwrites the same partitions with
+    the same rows (the look-back is recomputed, so only `updated_at` may move)."""
+    for mart, key in MARTS.items():
+        step, rerun = normalise(spark_built.step_gold[mart]), normalise(spark_built.rerun_gold[mart])
+        assert len(step) > 0, mart
+        assert_frames_equal(rerun, step, key=key, scale=MACD_SCALE)
+
+
+def test_incremental_runs_on_spark_equal_a_full_refresh_on_spark(spark_built, spark_universe, duckdb_built):
+    """The fixture built first without the last sessions, then ran incrementally: two sessions,
+    a rerun, the last session with a late correction. Gold really grew at each step, the
+    correction reached silver, and a --full-refresh of the same selection (every model the marts
+    depend on, bronze up) on the same lake gives
+    exactly the incremental end state (and DuckDB's)."""
     first = normalise(spark_built.first_gold["bars"])
-    now = normalise(spark_built.query("select * from gold.bars"))
-    daily_before, daily_now = first[first.timeframe == "1d"], now[now.timeframe == "1d"]
-    assert daily_now["last_session_date"].max() > daily_before["last_session_date"].max()
-    assert len(daily_now) > len(daily_before)
-    spark_built.build(select="bars indicators signals", full_refresh=True, command="run")
+    step = normalise(spark_built.step_gold["bars"])
+    now = normalise(spark_built.incremental_gold["bars"])
+    daily = [frame[frame.timeframe == "1d"] for frame in (first, step, now)]
+    assert daily[0]["last_session_date"].max() < daily[1]["last_session_date"].max() < daily[2]["last_session_date"].max()
+    assert len(daily[0]) < len(daily[1]) < len(daily[2])
+    corrected = late_correction(spark_universe).iloc[0]
+    close = spark_built.query(
+        f"select close from silver.silver_daily_bars where ticker = '{corrected.ticker}' "
+        f"and session_date = date '{corrected.session_date}'")["close"][0]
+    assert close == pytest.approx(float(corrected["close"]), rel=1e-12)
+    spark_built.build(select=INCREMENTAL_RUN, full_refresh=True, command="run")
     for mart, key in MARTS.items():
         refreshed = normalise(spark_built.query(f"select * from gold.{mart}"))
+        incremental = normalise(spark_built.incremental_gold[mart])
+        assert len(refreshed) == len(incremental) > 0, mart
+        assert_frames_equal(incremental, refreshed, key=key, scale=MACD_SCALE)
         reference = normalise(duckdb_built.query(f"select * from gold.{mart}"))
         assert_frames_equal(refreshed, reference, key=key, scale=MACD_SCALE)
 
 
 def test_raw_sources_read_every_parquet_load(spark_built, spark_universe):
-    """Two loads of daily_aggs sit in the raw folder; bronze holds every row once."""
+    """Four loads of daily_aggs sit in the raw folder (the first, two later sessions' loads and
+    a correction); bronze holds every (ticker, session) once."""
     files = list((spark_built.raw_root / "daily_aggs").glob("*.parquet"))
-    assert len(files) == 2
+    assert len(files) == 4
     bronze = spark_built.query("select count(*) as n from bronze.bronze_daily_aggs")
     assert int(bronze["n"][0]) == len(spark_universe.daily)

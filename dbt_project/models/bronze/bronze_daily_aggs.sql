@@ -1,10 +1,11 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
+        materialized='incremental',
         unique_key=['ticker', 'session_date'],
-        incremental_strategy='delete+insert',
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- Typed, deduplicated daily bars, raw (unadjusted) prices. Incremental on dlt's load id:
     every row of a load newer than the newest one already here is reprocessed, whatever its

@@ -1,10 +1,11 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
+        materialized='incremental',
         unique_key=['ticker', 'minute_start_at'],
-        incremental_strategy='delete+insert',
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- Typed, deduplicated minute bars (all hours; silver keeps regular hours). Incremental on
     dlt's load id, latest load wins, like bronze_daily_aggs. -#}

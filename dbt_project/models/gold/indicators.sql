@@ -1,10 +1,11 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
+        materialized='incremental',
         unique_key=['ticker', 'timeframe', 'bar_start_at'],
-        incremental_strategy='delete+insert',
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- gold.indicators: TA-Lib-exact technical indicators over every (ticker, timeframe) series
     of gold.bars, in time order, the partial first bar and the still-open last bar included.

@@ -1,11 +1,19 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
+        materialized='incremental',
         unique_key=['ticker', 'timeframe', 'bar_start_at', 'signal'],
-        incremental_strategy='delete+insert',
         pre_hook="{{ delete_recomputed_signals() }}",
+        partition_overwrite_replaced={
+            'macro': 'signals_recomputed_series',
+            'on': 'replaced.ticker = existing.ticker and replaced.timeframe = existing.timeframe'
+                  ' and existing.bar_start_at >= replaced.first_at',
+        },
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql;
+    partition_overwrite_replaced is the pre-hook's delete there: stored rows left out of the
+    ticker partitions the run overwrites -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- gold.signals: one row per detected event, emitted once on the closed bar where the
     crossing happens. Only complete bars whose row and previous row are warm (every

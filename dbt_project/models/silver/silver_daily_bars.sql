@@ -1,10 +1,11 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
+        materialized='incremental',
         unique_key=['ticker', 'session_date'],
-        incremental_strategy='delete+insert',
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- One row per ticker and NYSE session: raw and split-adjusted OHLCV, the split factor and
     the total-return factor, as of the latest known corporate actions.

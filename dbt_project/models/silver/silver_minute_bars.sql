@@ -1,10 +1,11 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
+        materialized='incremental',
         unique_key=['ticker', 'minute_start_at'],
-        incremental_strategy='delete+insert',
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- Regular-hours minute bars (09:30 to the session's close, 13:00 on half days), split-
     adjusted with the same factors as the daily bars, with the minute's position in its
