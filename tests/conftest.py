@@ -151,3 +151,33 @@ def s3_bucket(s3_server) -> Iterator[str]:
             if objects:
                 client.delete_objects(Bucket=name, Delete={"Objects": objects})
         client.delete_bucket(Bucket=name)
+
+
+# -- the dbt project built on each engine, shared by tests/dbt and tests/ml ---------------------
+# Defined here, once: a fixture imported into a second conftest is a second fixture of its own,
+# so when tests/ml imported tests/dbt's `built` every engine's warehouse was built twice.
+
+
+@pytest.fixture(scope="session")
+def dbt_universe():
+    """The sandbox universe of the dbt and ML tests (tests/dbt/conftest.py's SPEC)."""
+    from ingestion.sandbox.universe import build_universe
+    from tests.dbt.conftest import SPEC
+
+    return build_universe(SPEC)
+
+
+@pytest.fixture(scope="session", params=["duckdb", "postgres"])
+def built(request, dbt_universe, tmp_path_factory):
+    """The whole project built (models and dbt tests) once per engine for the session.
+    Tests only read it (tests/ml's point-in-time tests build their own warehouse)."""
+    from tests.dbt.conftest import make_warehouse
+
+    warehouse, db = make_warehouse(request.param, tmp_path_factory)
+    try:
+        warehouse.load_universe(dbt_universe)
+        warehouse.build()
+        yield warehouse
+    finally:
+        if db is not None:
+            drop_pg_database(db)
