@@ -16,6 +16,13 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+# PostgreSQL's JIT (on by default, above jit_above_cost) compiles every expression of a plan
+# with LLVM before running it. The gold models are large plans over CTEs whose row counts the
+# planner overestimates by orders of magnitude, so on the test data the compile is nearly all of
+# the run: gold.bars' incremental select spends 11.2 s of 11.6 s compiling 395 functions. JIT
+# changes how expressions run, not what they return, so the results under test are the same.
+# libpq reads PGOPTIONS at connect time: dbt, dlt, psycopg2 and subprocesses all pick it up.
+os.environ.setdefault("PGOPTIONS", "-c jit=off")
 
 PG_HOST = os.environ.get("TRADLYTE_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TRADLYTE_PG_PORT", "5432"))
@@ -144,3 +151,33 @@ def s3_bucket(s3_server) -> Iterator[str]:
             if objects:
                 client.delete_objects(Bucket=name, Delete={"Objects": objects})
         client.delete_bucket(Bucket=name)
+
+
+# -- the dbt project built on each engine, shared by tests/dbt and tests/ml ---------------------
+# Defined here, once: a fixture imported into a second conftest is a second fixture of its own,
+# so when tests/ml imported tests/dbt's `built` every engine's warehouse was built twice.
+
+
+@pytest.fixture(scope="session")
+def dbt_universe():
+    """The sandbox universe of the dbt and ML tests (tests/dbt/conftest.py's SPEC)."""
+    from ingestion.sandbox.universe import build_universe
+    from tests.dbt.conftest import SPEC
+
+    return build_universe(SPEC)
+
+
+@pytest.fixture(scope="session", params=["duckdb", "postgres"])
+def built(request, dbt_universe, tmp_path_factory):
+    """The whole project built (models and dbt tests) once per engine for the session.
+    Tests only read it (tests/ml's point-in-time tests build their own warehouse)."""
+    from tests.dbt.conftest import make_warehouse
+
+    warehouse, db = make_warehouse(request.param, tmp_path_factory)
+    try:
+        warehouse.load_universe(dbt_universe)
+        warehouse.build()
+        yield warehouse
+    finally:
+        if db is not None:
+            drop_pg_database(db)

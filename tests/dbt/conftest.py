@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ingestion.sandbox.universe import UniverseSpec, build_universe
+from ingestion.sandbox.universe import UniverseSpec
 from tests.conftest import create_pg_database
 from tests.dbt_support import RawWarehouse
 
@@ -15,8 +15,9 @@ SPEC = UniverseSpec(n_tickers=12, start="2011-06-01", end="2013-03-01", minute_t
 
 
 @pytest.fixture(scope="session")
-def universe():
-    return build_universe(SPEC)
+def universe(dbt_universe):
+    """The universe `built` was loaded from (defined in tests/conftest.py, shared with tests/ml)."""
+    return dbt_universe
 
 
 def make_warehouse(engine: str, tmp_path_factory) -> tuple[RawWarehouse, object]:
@@ -49,18 +50,3 @@ def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 BAR_KEY = ["ticker", "timeframe", "bar_start_at"]
-
-
-@pytest.fixture(scope="session", params=["duckdb", "postgres"])
-def built(request, universe, tmp_path_factory):
-    """The whole project built (models and dbt tests) once per engine for the session."""
-    from tests.conftest import drop_pg_database
-
-    warehouse, db = make_warehouse(request.param, tmp_path_factory)
-    try:
-        warehouse.load_universe(universe)
-        warehouse.build()
-        yield warehouse
-    finally:
-        if db is not None:
-            drop_pg_database(db)

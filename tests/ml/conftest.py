@@ -1,5 +1,5 @@
-"""Fixtures for the ML mart tests: the whole project built once per engine (tests/dbt's `built`,
-from the same sandbox universe), and a second warehouse per engine whose data stops at a cut
+"""Fixtures for the ML mart tests: the whole project built once per engine (`built`, in
+tests/conftest.py: the same warehouse the tests/dbt tests read), and a second warehouse per engine whose data stops at a cut
 date, for the point-in-time and incremental tests."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import drop_pg_database
-from tests.dbt.conftest import built, make_warehouse, universe  # noqa: F401  (fixtures reused)
+from tests.dbt.conftest import make_warehouse, universe  # noqa: F401  (fixture reused)
 from tests.ml.support import normalize
 
 # Half way through the synthetic range: the SYN0000 and SYN0007 splits (2012-06-15) and the

@@ -4,6 +4,7 @@
         materialized='incremental',
         unique_key=['ticker', 'session_date'],
         incremental_strategy='delete+insert',
+        pre_hook="{{ postgres_no_nested_loops() }}",
     )
 }}
 
