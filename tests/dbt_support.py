@@ -66,6 +66,20 @@ RAW_TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
 }
 
 
+UNIVERSE_TABLES = ("daily_aggs", "minute_aggs", "tickers", "splits", "dividends", "market_holidays")
+
+
+def universe_frames(universe, tables: Sequence[str] = UNIVERSE_TABLES):
+    """(raw table, its frame) for each table of a sandbox `Universe`; a table the universe does
+    not have comes as an empty frame with the raw columns."""
+    attribute = {"daily_aggs": "daily", "minute_aggs": "minute", "market_holidays": "holidays"}
+    for table in tables:
+        frame = getattr(universe, attribute.get(table, table), None)
+        if frame is None:
+            frame = pd.DataFrame(columns=[c for c, _ in RAW_TABLES[table][1]])
+        yield table, frame
+
+
 def _prepare(table: str, frame: pd.DataFrame, load_id: str) -> pd.DataFrame:
     _, columns = RAW_TABLES[table]
     out = pd.DataFrame(index=frame.index)
@@ -146,14 +160,9 @@ class RawWarehouse:
                 conn.close()
         return load_id
 
-    def load_universe(self, universe, tables: Sequence[str] = (
-            "daily_aggs", "minute_aggs", "tickers", "splits", "dividends", "market_holidays")) -> None:
+    def load_universe(self, universe, tables: Sequence[str] = UNIVERSE_TABLES) -> None:
         """Load every raw table of a sandbox `Universe` (ingestion.sandbox.universe)."""
-        attribute = {"daily_aggs": "daily", "minute_aggs": "minute", "market_holidays": "holidays"}
-        for table in tables:
-            frame = getattr(universe, attribute.get(table, table), None)
-            if frame is None:
-                frame = pd.DataFrame(columns=[c for c, _ in RAW_TABLES[table][1]])
+        for table, frame in universe_frames(universe, tables):
             self.load_raw(table, frame)
 
     # -- dbt ------------------------------------------------------------------------------------
@@ -238,3 +247,23 @@ def assert_frames_equal(left: pd.DataFrame, right: pd.DataFrame, key: Sequence[s
         else:
             mismatch = ~((a == b) | (a.isna() & b.isna()))
             assert not mismatch.any(), f"column {col} differs at rows {list(mismatch[mismatch].index[:10])}"
+
+
+def normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Any store's rows in one set of dtypes (timestamps UTC, dates as dates, text as str)."""
+    out = frame.copy().drop(columns=[c for c in ("updated_at",) if c in frame.columns])
+    for col in out.columns:
+        series = out[col]
+        if col.endswith("_at"):
+            out[col] = pd.to_datetime(series, utc=True).dt.as_unit("us")
+        elif col.endswith("_date"):
+            out[col] = pd.to_datetime(series).dt.date
+        elif isinstance(series.dtype, pd.CategoricalDtype) or col in ("ticker", "timeframe", "signal"):
+            out[col] = series.astype(str)
+        elif pd.api.types.is_bool_dtype(series) or col.startswith("is_"):
+            out[col] = series.astype(bool)
+        elif pd.api.types.is_numeric_dtype(series) or series.dtype == object:
+            converted = pd.to_numeric(series, errors="coerce")
+            if converted.notna().sum() == series.notna().sum():
+                out[col] = converted.astype(float)
+    return out

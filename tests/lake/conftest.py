@@ -80,23 +80,3 @@ def lake_stack(s3_server, pg_module_database, tmp_path_factory):
             run_load(LoadRequest(source="sandbox", target=target, sandbox_spec=SPEC))
             run_dbt(["build"], target=target)
         yield LakeStack(s3=s3_server, bucket=bucket, pg=pg_module_database, data_dir=data_dir)
-
-
-def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Any store's rows in one set of dtypes (timestamps UTC, dates as dates, text as str)."""
-    out = frame.copy().drop(columns=[c for c in ("updated_at",) if c in frame.columns])
-    for col in out.columns:
-        series = out[col]
-        if col.endswith("_at"):
-            out[col] = pd.to_datetime(series, utc=True).dt.as_unit("us")
-        elif col.endswith("_date"):
-            out[col] = pd.to_datetime(series).dt.date
-        elif isinstance(series.dtype, pd.CategoricalDtype) or col in ("ticker", "timeframe", "signal"):
-            out[col] = series.astype(str)
-        elif pd.api.types.is_bool_dtype(series) or col.startswith("is_"):
-            out[col] = series.astype(bool)
-        elif pd.api.types.is_numeric_dtype(series) or series.dtype == object:
-            converted = pd.to_numeric(series, errors="coerce")
-            if converted.notna().sum() == series.notna().sum():
-                out[col] = converted.astype(float)
-    return out

@@ -9,8 +9,8 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from orchestration.gold_stores import GOLD_MARTS
-from tests.dbt_support import assert_frames_equal
-from tests.lake.conftest import MARTS, normalise
+from tests.dbt_support import assert_frames_equal, normalise
+from tests.lake.conftest import MARTS
 
 
 def _keys(stack, prefix: str) -> list[str]:

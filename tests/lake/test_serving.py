@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from orchestration.cli import main
 from orchestration.gold_stores import GOLD_MARTS
 from orchestration.publish import publish_gold
-from tests.dbt_support import assert_frames_equal
-from tests.lake.conftest import MARTS, RETENTION_YEARS, normalise
+from tests.dbt_support import assert_frames_equal, normalise
+from tests.lake.conftest import MARTS, RETENTION_YEARS
 
 
 def _cutoff(stack, years: int) -> tuple[date, pd.Timestamp]:

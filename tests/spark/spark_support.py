@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from orchestration.dbt_runner import DbtOutcome, run_dbt
-from tests.dbt_support import RAW_TABLES, _prepare
+from tests.dbt_support import RAW_TABLES, UNIVERSE_TABLES, _prepare, universe_frames
 
 _ARROW_TYPES = {
     "text": "string", "date": "date32", "bigint": "int64", "double precision": "float64",
@@ -74,13 +74,9 @@ class SparkLake:
             write_raw_parquet(self.raw_root, table, frame, load_id)
         return load_id
 
-    def load_universe(self, universe, tables: Sequence[str] = (
-            "daily_aggs", "minute_aggs", "tickers", "splits", "dividends", "market_holidays")) -> None:
-        attribute = {"daily_aggs": "daily", "minute_aggs": "minute", "market_holidays": "holidays"}
-        for table in tables:
-            frame = getattr(universe, attribute.get(table, table), None)
-            if frame is not None:
-                self.load_raw(table, frame)
+    def load_universe(self, universe, tables: Sequence[str] = UNIVERSE_TABLES) -> None:
+        for table, frame in universe_frames(universe, tables):
+            self.load_raw(table, frame)  # an empty frame writes no file
 
     def dbt(self, *args: str, vars: Mapping | None = None, raise_on_failure: bool = True) -> DbtOutcome:
         merged = {**self.vars, **(vars or {})}

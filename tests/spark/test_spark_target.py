@@ -7,33 +7,14 @@ doubles to 1e-9 relative (MACD and its signal relative to the close: they cross 
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from tests.dbt_support import assert_frames_equal
+from tests.dbt_support import assert_frames_equal, normalise
 from tests.spark.conftest import INCREMENTAL_RUN, MARTS, late_correction
 
 pytestmark = pytest.mark.spark
 
 MACD_SCALE = {"macd": "close", "macd_signal": "close", "macd_hist": "close", "macd_fast_ema": "close"}
-
-
-def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows from either engine in one set of dtypes (timestamps UTC, dates as dates)."""
-    out = frame.drop(columns=[c for c in ("updated_at",) if c in frame.columns]).copy()
-    for col in out.columns:
-        series = out[col]
-        if col.endswith("_at"):
-            out[col] = pd.to_datetime(series, utc=True).dt.as_unit("us")
-        elif col.endswith("_date"):
-            out[col] = pd.to_datetime(series).dt.date
-        elif col in ("ticker", "timeframe", "signal", "direction"):
-            out[col] = series.astype(str)
-        elif col.startswith("is_"):
-            out[col] = series.astype(bool)
-        else:
-            out[col] = pd.to_numeric(series, errors="coerce").astype(float)
-    return out
 
 
 @pytest.mark.parametrize("mart", list(MARTS))
