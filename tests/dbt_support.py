@@ -220,11 +220,13 @@ class RawWarehouse:
 
 
 def assert_frames_equal(left: pd.DataFrame, right: pd.DataFrame, key: Sequence[str], rtol: float = 1e-9,
-                        scale: Mapping[str, str] | None = None) -> None:
-    """Row-for-row equality of two result sets, doubles to `rtol` relative.
+                        scale: Mapping[str, str] | None = None, atol: float = 0.0) -> None:
+    """Row-for-row equality of two result sets, doubles to `rtol` relative (plus `atol` absolute).
 
     `scale` maps a column to the column its error is relative to: a difference of two
     price-level numbers (MACD) is near zero where they cross, so it is judged against the price.
+    `atol` is for values whose natural scale is 1 (ratios, correlations): near zero they carry
+    the rounding error of that scale, not of their own size.
     """
     import numpy as np
 
@@ -242,7 +244,7 @@ def assert_frames_equal(left: pd.DataFrame, right: pd.DataFrame, key: Sequence[s
                 level = np.abs(pd.to_numeric(left[scale[col]], errors="coerce").to_numpy(dtype=float))
                 close = (np.abs(a - b) <= rtol * level) | both_nan
             else:
-                close = np.isclose(a, b, rtol=rtol, atol=0.0) | both_nan
+                close = np.isclose(a, b, rtol=rtol, atol=atol) | both_nan
             assert close.all(), f"column {col} differs at rows {np.where(~close)[0][:10].tolist()}"
         else:
             mismatch = ~((a == b) | (a.isna() & b.isna()))

@@ -1,5 +1,6 @@
-"""The rolling-window macros of macros/macros/ml_features.sql on both engines, against numpy,
-on a series with ties (the first max / min and the <= rank must count them as documented)."""
+"""The rolling-window macros of macros/macros/ml_features.sql on both engines (and on Spark, in
+tests/spark), against numpy, on a series with ties (the first max / min and the <= rank must
+count them as documented)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from tests.dbt.conftest import make_warehouse
 
 VALUES = [3.0, 7.0, 7.0, 1.0, 5.0, 1.0, 9.0, 4.0, 9.0, 2.0]
 WINDOW, LIST_SIZE = 4, 6
+_ROWS = ", ".join(f"('S', {i}, {v})" for i, v in enumerate(VALUES))
+# the fixture table on every engine (tests/spark runs the same check on Spark)
+SERIES_TABLE_SQL = f"create table fixtures.series as select * from (values {_ROWS}) as t (ticker, rn, x)"
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def warehouse(request, tmp_path_factory):
     wh, db = make_warehouse(request.param, tmp_path_factory)
     wh.execute("create schema if not exists fixtures")
-    rows = ", ".join(f"('S', {i}, {v})" for i, v in enumerate(VALUES))
-    wh.execute(f"create table fixtures.series as select * from (values {rows}) as t (ticker, rn, x)")
+    wh.execute(SERIES_TABLE_SQL)
     try:
         yield wh
     finally:
@@ -27,6 +30,11 @@ def warehouse(request, tmp_path_factory):
 
 
 def test_rolling_list_macros_match_numpy(warehouse):
+    assert_rolling_list_macros_match_numpy(warehouse)
+
+
+def assert_rolling_list_macros_match_numpy(warehouse) -> None:
+    """The macros over fixtures.series (SERIES_TABLE_SQL) in `warehouse`, row by row against numpy."""
     sql = f"""
         with lists as (
             select

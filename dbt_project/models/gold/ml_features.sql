@@ -1,12 +1,12 @@
 {{
     config(
-        enabled=target.type != 'spark',
         materialized='incremental',
         unique_key=['ticker', 'session_date'],
-        incremental_strategy='delete+insert',
         pre_hook="{{ postgres_no_nested_loops() }}",
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- gold.ml_features: point-in-time ML features per (ticker, session_date), after Qlib's Alpha158.
 
@@ -93,8 +93,8 @@ moves as (
         close / previous_close as close_ratio,
         ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
         abs(close / previous_close - 1) * volume as return_volume,
-        case when close > previous_close then 1.0 else 0.0 end as is_up,
-        case when close < previous_close then 1.0 else 0.0 end as is_down
+        {{ tradlyte_macros.indicator('close > previous_close') }} as is_up,
+        {{ tradlyte_macros.indicator('close < previous_close') }} as is_down
     from (
         select
             *,
@@ -386,10 +386,10 @@ ranked as (
 final as (
 
     select
-        cast(ticker as varchar) as ticker,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
         cast(session_date as date) as session_date,
         cast(session_index as integer) as session_index,
-        cast(security_key as varchar) as security_key,
+        cast(security_key as {{ tradlyte_macros.string_type() }}) as security_key,
         cast(rn as integer) as series_row,
         {% for c in ['kmid', 'klen', 'kmid2', 'kup', 'kup2', 'klow', 'klow2', 'ksft', 'ksft2',
                      'open0', 'high0', 'low0', 'vwap0'] %}

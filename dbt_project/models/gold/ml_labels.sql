@@ -1,11 +1,11 @@
 {{
     config(
-        enabled=target.type != 'spark',
         materialized='incremental',
         unique_key=['ticker', 'session_date'],
-        incremental_strategy='delete+insert',
     )
 }}
+{#- delete+insert, or whole-partition insert_overwrite on Spark: macros/spark_incremental.sql -#}
+{{ config(**tradlyte_incremental_config()) }}
 
 {#- gold.ml_labels: forward returns per (ticker, session_date), apart from the features so a
     training set joins them knowingly and no feature query can read the future by accident.
@@ -56,10 +56,10 @@ forward as (
 final as (
 
     select
-        cast(ticker as varchar) as ticker,
+        cast(ticker as {{ tradlyte_macros.string_type() }}) as ticker,
         cast(session_date as date) as session_date,
         cast(session_index as integer) as session_index,
-        cast(security_key as varchar) as security_key,
+        cast(security_key as {{ tradlyte_macros.string_type() }}) as security_key,
         {% for h in horizons %}
             cast(exit_open_{{ h }} / entry_open - 1 as {{ tradlyte_macros.double_type() }}) as label_return_{{ h }},
             cast(exit_close_{{ h }} / entry_close - 1 as {{ tradlyte_macros.double_type() }}) as label_qlib_{{ h }},

@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral', enabled=target.type != 'spark') }}
+{{ config(materialized='ephemeral') }}
 
 {#- The daily series of every security, the frame of the ML marts (gold.ml_features and
     gold.ml_labels read it, so both number and match rows the same way).
