@@ -28,15 +28,18 @@
 
     Shape: every window pass copies whole rows, so the windows run on a narrow projection
     (moves: the day-over-day changes; rolling_stats: every rolling window in one pass), the
-    60-row lists stop at `ordered` (a projection), the context joins
-    (indicators, Fibonacci bars) come after the windows, and the cross-sectional ranks, one
-    sort each, run on a narrow projection joined back. -#}
+    60-row lists stop at `ordered` (a projection), and the context joins (indicators,
+    Fibonacci bars) come after the windows. The cross-sectional ranks need their inputs twice
+    (a sort per session, then joined back); a CTE read twice is stored, so their eight inputs
+    come from a second, narrow window pass of their own (cross_inputs) rather than from the
+    ~300-column `context` (about 54 GB of spill at the seed's scale). Each window aggregate
+    and feature is written once, in the macros below, and used by both passes. -#}
 
 {%- set windows = [5, 10, 20, 30, 60] -%}
 {%- set max_window = 60 -%}
 {%- set fib_context = [8, 21] -%}
 {%- set anchor = var('fib_anchor') -%}
-{%- set eps = '1e-12' -%}
+{%- set eps = ml_epsilon() -%}
 {%- set double = tradlyte_macros.double_type() -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
@@ -46,12 +49,27 @@
     'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume',
     'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume',
     'is_up', 'is_down'] -%}
-{#- the window aggregates of `rolling_stats`, one column per window size: <stat>_<d> -#}
+{#- the window aggregates of `rolling_stats` (macro ml_window_stat), one column per window size: <stat>_<d> -#}
 {%- set window_stats = [
     'close_lag', 'close_mean', 'close_std', 'close_slope', 'high_max', 'low_min', 'close_volume_corr',
     'change_corr', 'up_share', 'down_share', 'gain_sum', 'loss_sum', 'volume_mean', 'volume_std',
     'return_volume_mean', 'return_volume_std', 'volume_gain_sum', 'volume_loss_sum'] -%}
-{%- set cross_section = ['kmid', 'roc_5', 'roc_20', 'ma_20', 'std_20', 'vma_20', 'rsv_20', 'corr_20'] -%}
+{#- the window features (macro ml_window_feature), one column per window size: <feature>_<d> -#}
+{%- set window_features = [
+    'roc', 'ma', 'std', 'beta', 'rsqr', 'resi', 'max', 'min', 'qtlu', 'qtld', 'rank', 'rsv', 'imax', 'imin',
+    'imxd', 'corr', 'cord', 'cntp', 'cntn', 'cntd', 'sump', 'sumn', 'sumd', 'vma', 'vstd', 'wvma', 'vsump',
+    'vsumn', 'vsumd'] -%}
+{#- features of the row itself (macro ml_row_feature): candle shape (Qlib KBAR), prices over close -#}
+{%- set row_features = [
+    'kmid', 'klen', 'kmid2', 'kup', 'kup2', 'klow', 'klow2', 'ksft', 'ksft2', 'open0', 'high0', 'low0', 'vwap0'] -%}
+{#- ranked across each session; the window stats they read, computed again by cross_inputs -#}
+{%- set cross_section_row = ['kmid'] -%}
+{%- set cross_section_windows = [('roc', 5), ('roc', 20), ('ma', 20), ('std', 20), ('vma', 20), ('rsv', 20),
+                                 ('corr', 20)] -%}
+{%- set cross_section_stats = [('close_lag', 5), ('close_lag', 20), ('close_mean', 20), ('close_std', 20),
+                               ('volume_mean', 20), ('high_max', 20), ('low_min', 20),
+                               ('close_volume_corr', 20)] -%}
+{%- set cross_section = cross_section_row + cross_section_windows | map('join', '_') | list -%}
 
 with
 
@@ -116,25 +134,10 @@ rolling_stats as (
         {{ tradlyte_macros.rolling_list('high', max_window) }} as high_list,
         {{ tradlyte_macros.rolling_list('low', max_window) }} as low_list,
         {% for d in windows %}
-            {%- set w = tradlyte_macros.rolling_frame(d) %}
-            lag(close, {{ d }}) over (partition by ticker, security_key order by rn) as close_lag_{{ d }},
-            avg(close) {{ w }} as close_mean_{{ d }},
-            stddev_samp(close) {{ w }} as close_std_{{ d }},
-            regr_slope(close, rn) {{ w }} as close_slope_{{ d }},
-            max(high) {{ w }} as high_max_{{ d }},
-            min(low) {{ w }} as low_min_{{ d }},
-            {{ tradlyte_macros.rolling_corr('close', 'log_volume', d) }} as close_volume_corr_{{ d }},
-            {{ tradlyte_macros.rolling_corr('close_ratio', 'log_volume_ratio', d) }} as change_corr_{{ d }},
-            avg(is_up) {{ w }} as up_share_{{ d }},
-            avg(is_down) {{ w }} as down_share_{{ d }},
-            sum(greatest(close_move, 0)) {{ w }} as gain_sum_{{ d }},
-            sum(greatest(-close_move, 0)) {{ w }} as loss_sum_{{ d }},
-            avg(volume) {{ w }} as volume_mean_{{ d }},
-            stddev_samp(volume) {{ w }} as volume_std_{{ d }},
-            avg(return_volume) {{ w }} as return_volume_mean_{{ d }},
-            stddev_samp(return_volume) {{ w }} as return_volume_std_{{ d }},
-            sum(greatest(volume_move, 0)) {{ w }} as volume_gain_sum_{{ d }},
-            sum(greatest(-volume_move, 0)) {{ w }} as volume_loss_sum_{{ d }}{{ ',' if not loop.last }}
+            {%- set last_window = loop.last %}
+            {% for stat in window_stats %}
+                {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
+            {% endfor %}
         {% endfor %}
     from moves
 
@@ -170,76 +173,14 @@ rolling_features as (
 
     select
         *,
+        {% for f in row_features %}
+            {{ ml_row_feature(f) }} as {{ f }},
+        {% endfor %}
         {% for d in windows %}
-            -- level features: the last {{ d }} rows (rn >= {{ d - 1 }})
-            case when rn >= {{ d - 1 }} then close_mean_{{ d }} / close end as ma_{{ d }},
-            case when rn >= {{ d - 1 }} then close_std_{{ d }} / close end as std_{{ d }},
-            case when rn >= {{ d - 1 }} then close_slope_{{ d }} / close end as beta_{{ d }},
-            case
-                -- R-squared from the slope: slope^2 var(x) / var(y), x = consecutive row numbers
-                when rn >= {{ d - 1 }} and close_std_{{ d }} = 0 then 1.0
-                when rn >= {{ d - 1 }}
-                    then close_slope_{{ d }} * close_slope_{{ d }} * {{ d * (d + 1) / 12 }}
-                    / (close_std_{{ d }} * close_std_{{ d }})
-            end as rsqr_{{ d }},
-            case
-                when rn >= {{ d - 1 }}
-                    then (close - close_mean_{{ d }} - close_slope_{{ d }} * {{ (d - 1) / 2 }}) / close
-            end as resi_{{ d }},
-            case when rn >= {{ d - 1 }} then high_max_{{ d }} / close end as max_{{ d }},
-            case when rn >= {{ d - 1 }} then low_min_{{ d }} / close end as min_{{ d }},
-            case when rn >= {{ d - 1 }} then close_q80_{{ d }} / close end as qtlu_{{ d }},
-            case when rn >= {{ d - 1 }} then close_q20_{{ d }} / close end as qtld_{{ d }},
-            case when rn >= {{ d - 1 }} then cast(close_rank_count_{{ d }} as {{ double }}) / {{ d }} end
-                as rank_{{ d }},
-            case
-                when rn >= {{ d - 1 }}
-                    then (close - low_min_{{ d }}) / (high_max_{{ d }} - low_min_{{ d }} + {{ eps }})
-            end as rsv_{{ d }},
-            case when rn >= {{ d - 1 }} then cast(high_argmax_{{ d }} as {{ double }}) / {{ d }} end
-                as imax_{{ d }},
-            case when rn >= {{ d - 1 }} then cast(low_argmin_{{ d }} as {{ double }}) / {{ d }} end
-                as imin_{{ d }},
-            case
-                when rn >= {{ d - 1 }}
-                    then cast(high_argmax_{{ d }} - low_argmin_{{ d }} as {{ tradlyte_macros.double_type() }}) / {{ d }}
-            end as imxd_{{ d }},
-            case when rn >= {{ d - 1 }} then close_volume_corr_{{ d }} end as corr_{{ d }},
-            case when rn >= {{ d - 1 }} then volume_mean_{{ d }} / (volume + {{ eps }}) end as vma_{{ d }},
-            case when rn >= {{ d - 1 }} then volume_std_{{ d }} / (volume + {{ eps }}) end as vstd_{{ d }},
-            -- change features: the last {{ d }} day-over-day changes (rn >= {{ d }})
-            case when rn >= {{ d }} then close_lag_{{ d }} / close end as roc_{{ d }},
-            case when rn >= {{ d }} then change_corr_{{ d }} end as cord_{{ d }},
-            case when rn >= {{ d }} then up_share_{{ d }} end as cntp_{{ d }},
-            case when rn >= {{ d }} then down_share_{{ d }} end as cntn_{{ d }},
-            case when rn >= {{ d }} then up_share_{{ d }} - down_share_{{ d }} end as cntd_{{ d }},
-            case
-                when rn >= {{ d }} then gain_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
-            end as sump_{{ d }},
-            case
-                when rn >= {{ d }} then loss_sum_{{ d }} / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
-            end as sumn_{{ d }},
-            case
-                when rn >= {{ d }}
-                    then (gain_sum_{{ d }} - loss_sum_{{ d }}) / (gain_sum_{{ d }} + loss_sum_{{ d }} + {{ eps }})
-            end as sumd_{{ d }},
-            case
-                when rn >= {{ d }}
-                    then return_volume_std_{{ d }} / (return_volume_mean_{{ d }} + {{ eps }})
-            end as wvma_{{ d }},
-            case
-                when rn >= {{ d }}
-                    then volume_gain_sum_{{ d }} / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
-            end as vsump_{{ d }},
-            case
-                when rn >= {{ d }}
-                    then volume_loss_sum_{{ d }} / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
-            end as vsumn_{{ d }},
-            case
-                when rn >= {{ d }}
-                    then (volume_gain_sum_{{ d }} - volume_loss_sum_{{ d }})
-                    / (volume_gain_sum_{{ d }} + volume_loss_sum_{{ d }} + {{ eps }})
-            end as vsumd_{{ d }}{{ ',' if not loop.last }}
+            {%- set last_window = loop.last %}
+            {% for f in window_features %}
+                {{ ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
+            {% endfor %}
         {% endfor %}
     from ordered
     {% if is_incremental() %}
@@ -275,28 +216,10 @@ fib_{{ n }}d as (
 {% endfor %}
 -- noqa: enable=LT02
 
--- read twice (cross_section, ranked): PostgreSQL materializes it once, as it should; DuckDB
--- would store all of its ~300 columns (52 GB at the seed's scale), so it is inlined there and
--- each reader computes only the columns it uses (measured on 188k rows: 10 s CPU instead of 15)
-context as {% if target.type == 'duckdb' %}not materialized {% endif %}(
+context as (
 
     select
         features.*,
-        -- candle shape (Qlib KBAR)
-        (features.close - features.open) / features.open as kmid,
-        (features.high - features.low) / features.open as klen,
-        (features.close - features.open) / (features.high - features.low + {{ eps }}) as kmid2,
-        (features.high - greatest(features.open, features.close)) / features.open as kup,
-        (features.high - greatest(features.open, features.close)) / (features.high - features.low + {{ eps }}) as kup2,
-        (least(features.open, features.close) - features.low) / features.open as klow,
-        (least(features.open, features.close) - features.low) / (features.high - features.low + {{ eps }}) as klow2,
-        (2 * features.close - features.high - features.low) / features.open as ksft,
-        (2 * features.close - features.high - features.low) / (features.high - features.low + {{ eps }}) as ksft2,
-        -- prices over close
-        features.open / features.close as open0,
-        features.high / features.close as high0,
-        features.low / features.close as low0,
-        features.vwap / features.close as vwap0,
         {% for n in fib_context %}
             -- the last complete {{ n }}d bar (its whole bucket ended by this session)
             features.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
@@ -347,8 +270,49 @@ context as {% if target.type == 'duckdb' %}not materialized {% endif %}(
 
 ),
 
--- cross-sectional ranks on a narrow projection: each needs its own sort of the session
+-- the cross-sectional features again, from a window pass of their own over narrow rows: the
+-- ranks read them twice (a sort per session, then the join back to `context`), and a CTE read
+-- twice is stored, so it had better be these few columns than the ~300 of `context`
 -- noqa: disable=LT02
+cross_stats as (
+
+    select
+        ticker,
+        session_date,
+        session_index,
+        rn,
+        open,
+        high,
+        low,
+        close,
+        vwap,
+        volume,
+        {% for stat, d in cross_section_stats %}
+            {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from moves
+
+),
+
+cross_inputs as (
+
+    select
+        ticker,
+        session_date,
+        {% for f in cross_section_row %}
+            {{ ml_row_feature(f) }} as {{ f }},
+        {% endfor %}
+        {% for f, d in cross_section_windows %}
+            {{ ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from cross_stats
+    {% if is_incremental() %}
+        where session_index >= (select first_session_index from target_start)
+    {% endif %}
+
+),
+
+-- each rank sorts the session once; a session's only value ranks 0
 cross_section as (
 
     select
@@ -357,24 +321,24 @@ cross_section as (
         {% for f in cross_section %}
             case
                 when {{ f }} is not null
-                    then cast(rank() over (partition by session_date order by {{ f }} asc nulls last) - 1
-                        as {{ double }})
-                    / nullif(count({{ f }}) over (partition by session_date) - 1, 0)
+                    then coalesce(
+                        cast(rank() over (partition by session_date order by {{ f }} asc nulls last) - 1
+                            as {{ double }})
+                        / nullif(count({{ f }}) over (partition by session_date) - 1, 0),
+                        0.0
+                    )
             end as cs_rank_{{ f }}{{ ',' if not loop.last }}
         {% endfor %}
-    from context
+    from cross_inputs
 
 ),
--- noqa: enable=LT02
 
--- noqa: disable=LT02
 ranked as (
 
     select
         context.*,
         {% for f in cross_section %}
-            coalesce(cross_section.cs_rank_{{ f }}, case when context.{{ f }} is not null then 0.0 end)
-                as cs_rank_{{ f }}{{ ',' if not loop.last }}
+            cross_section.cs_rank_{{ f }}{{ ',' if not loop.last }}
         {% endfor %}
     from context
     inner join cross_section
@@ -391,14 +355,11 @@ final as (
         cast(session_index as integer) as session_index,
         cast(security_key as {{ tradlyte_macros.string_type() }}) as security_key,
         cast(rn as integer) as series_row,
-        {% for c in ['kmid', 'klen', 'kmid2', 'kup', 'kup2', 'klow', 'klow2', 'ksft', 'ksft2',
-                     'open0', 'high0', 'low0', 'vwap0'] %}
+        {% for c in row_features %}
             cast({{ c }} as {{ tradlyte_macros.double_type() }}) as {{ c }},
         {% endfor %}
         {% for d in windows %}
-            {% for f in ['roc', 'ma', 'std', 'beta', 'rsqr', 'resi', 'max', 'min', 'qtlu', 'qtld', 'rank',
-                         'rsv', 'imax', 'imin', 'imxd', 'corr', 'cord', 'cntp', 'cntn', 'cntd', 'sump',
-                         'sumn', 'sumd', 'vma', 'vstd', 'wvma', 'vsump', 'vsumn', 'vsumd'] %}
+            {% for f in window_features %}
                 cast({{ f }}_{{ d }} as {{ tradlyte_macros.double_type() }}) as {{ f }}_{{ d }},
             {% endfor %}
         {% endfor %}
