@@ -119,12 +119,15 @@ def main() -> None:
     run_child(path, "run", *upstream)
     incremental_s, incremental_wall, incremental_mib = run_child(path, "run", "--select", *MARTS)
 
+    # the universe's size from the warehouse itself (a reused --workdir may hold another size)
     con = duckdb.connect(str(path), read_only=True)
     rows = con.execute("select count(*) from gold.ml_features").fetchone()[0]
     columns = len(con.execute("select * from gold.ml_features limit 0").description)
+    tickers, sessions = con.execute(
+        "select count(distinct ticker), count(distinct session_date) from gold.ml_features").fetchone()
     con.close()
 
-    print(f"\nDuckDB, {args.tickers} tickers x {args.sessions} sessions: gold.ml_features {rows:,} rows x "
+    print(f"\nDuckDB, {tickers:,} tickers x {sessions:,} sessions: gold.ml_features {rows:,} rows x "
           f"{columns} columns (upstream bars + indicators built in {upstream_s:,.1f}s, not counted)")
     steps = [
         {"step": "full build of ml_features + ml_labels (--full-refresh)", "seconds": full_s,
