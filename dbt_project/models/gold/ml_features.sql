@@ -26,14 +26,13 @@
     security's 60 rows before them (the longest window plus one change). Row numbers come
     from the full series, so the incremental result equals a full build.
 
-    Shape: every window pass copies whole rows, so the windows run on a narrow projection
-    (moves: the day-over-day changes; rolling_stats: every rolling window in one pass), the
-    60-row lists stop at `ordered` (a projection), and the context joins (indicators,
-    Fibonacci bars) come after the windows. The cross-sectional ranks need their inputs twice
-    (a sort per session, then joined back); a CTE read twice is stored, so their eight inputs
-    come from a second, narrow window pass of their own (cross_inputs) rather than from the
-    ~300-column `context` (about 54 GB of spill at the seed's scale). Each window aggregate
-    and feature is written once, in the macros below, and used by both passes. -#}
+    Shape, for the seed's scale (21M rows): every window pass copies whole rows and every hash
+    join whose build side outgrows memory spills its probe rows, so both happen on narrow rows.
+    The session context (gold indicators, cross-sectional ranks of eight features, which come
+    from a small window pass of their own) is joined to the narrow rows first; one window pass
+    then computes every rolling aggregate (rolling_stats); the 60-row lists stop at `ordered`
+    (a projection); only the small Fibonacci-bar joins see wide rows. Each window aggregate and
+    feature is written once, in macros/ml_feature_formulas.sql, and used by both passes. -#}
 
 {%- set windows = [5, 10, 20, 30, 60] -%}
 {%- set max_window = 60 -%}
@@ -43,12 +42,19 @@
 {%- set double = tradlyte_macros.double_type() -%}
 {%- set sma_periods = [5, 10, 20, 50, 200] -%}
 {%- set ema_periods = [12, 26, 50, 200] -%}
-{#- the per-row columns the windows read, carried from `moves` to `ordered` without the lists -#}
+{#- the per-row columns of `moves` the windows read, carried to `ordered` without the lists -#}
 {%- set narrow_columns = [
     'ticker', 'security_key', 'session_date', 'session_index', 'rn', 'ticker_rn', 'security_first_date',
     'bar_start_at', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'previous_close', 'previous_volume',
     'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume',
     'is_up', 'is_down'] -%}
+{#- the session context joined to the narrow rows and carried through the windows: gold indicators
+    of the daily bar (as ratios) and the cross-sectional ranks -#}
+{%- set indicator_features = [] -%}
+{%- for p in sma_periods %}{% do indicator_features.append('ind_sma_' ~ p) %}{% endfor -%}
+{%- for p in ema_periods %}{% do indicator_features.append('ind_ema_' ~ p) %}{% endfor -%}
+{%- do indicator_features.extend(['ind_macd', 'ind_macd_signal', 'ind_macd_hist', 'ind_rsi_14', 'ind_bb_position',
+                                  'ind_bb_width', 'ind_atr_14', 'ind_stoch_k', 'ind_stoch_d']) -%}
 {#- the window aggregates of `rolling_stats` (macro ml_window_stat), one column per window size: <stat>_<d> -#}
 {%- set window_stats = [
     'close_lag', 'close_mean', 'close_std', 'close_slope', 'high_max', 'low_min', 'close_volume_corr',
@@ -70,6 +76,9 @@
                                ('volume_mean', 20), ('high_max', 20), ('low_min', 20),
                                ('close_volume_corr', 20)] -%}
 {%- set cross_section = cross_section_row + cross_section_windows | map('join', '_') | list -%}
+{#- what `session_context` adds to the narrow rows for the windows to carry -#}
+{%- set carried_columns = narrow_columns + indicator_features + ['ind_is_warm'] -%}
+{%- for f in cross_section %}{% do carried_columns.append('cs_rank_' ~ f) %}{% endfor -%}
 
 with
 
@@ -123,13 +132,123 @@ moves as (
 
 ),
 
+-- noqa: disable=LT02
+-- the cross-sectional features, from a window pass of their own over narrow rows: each rank
+-- sorts whole sessions, so they are ranked before the main window pass, which carries them
+cross_stats as (
+
+    select
+        ticker,
+        session_date,
+        session_index,
+        rn,
+        open,
+        high,
+        low,
+        close,
+        vwap,
+        volume,
+        {% for stat, d in cross_section_stats %}
+            {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from moves
+
+),
+
+cross_inputs as (
+
+    select
+        ticker,
+        session_date,
+        {% for f in cross_section_row %}
+            {{ ml_row_feature(f) }} as {{ f }},
+        {% endfor %}
+        {% for f, d in cross_section_windows %}
+            {{ ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from cross_stats
+    {% if is_incremental() %}
+        where session_index >= (select first_session_index from target_start)
+    {% endif %}
+
+),
+
+-- each rank sorts the session once; a session's only value ranks 0
+cross_section as (
+
+    select
+        ticker,
+        session_date,
+        {% for f in cross_section %}
+            case
+                when {{ f }} is not null
+                    then coalesce(
+                        cast(rank() over (partition by session_date order by {{ f }} asc nulls last) - 1
+                            as {{ double }})
+                        / nullif(count({{ f }}) over (partition by session_date) - 1, 0),
+                        0.0
+                    )
+            end as cs_rank_{{ f }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from cross_inputs
+
+),
+
+-- the session's context, joined to the narrow rows before the windows: a hash join whose
+-- build side outgrows memory spills its probe side too, and after the windows a probe row
+-- would be ~190 columns wide (the seed-scale build spilled 55 GB that way)
+session_context as (
+
+    select
+        moves.*,
+        -- gold indicators of this session's daily bar; a reused symbol's indicators still
+        -- carry the previous company's bars until the new series has 200 rows
+        {% set own_history = '(moves.rn = moves.ticker_rn or moves.rn >= 199)' %}
+        {% for p in sma_periods %}
+            case when {{ own_history }} then indicators.sma_{{ p }} / moves.close - 1 end as ind_sma_{{ p }},
+        {% endfor %}
+        {% for p in ema_periods %}
+            case when {{ own_history }} then indicators.ema_{{ p }} / moves.close - 1 end as ind_ema_{{ p }},
+        {% endfor %}
+        case when {{ own_history }} then indicators.macd / moves.close end as ind_macd,
+        case when {{ own_history }} then indicators.macd_signal / moves.close end as ind_macd_signal,
+        case when {{ own_history }} then indicators.macd_hist / moves.close end as ind_macd_hist,
+        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
+        case
+            when {{ own_history }}
+                then (moves.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
+        end as ind_bb_position,
+        case
+            when {{ own_history }}
+                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
+        end as ind_bb_width,
+        case when {{ own_history }} then indicators.atr_14 / moves.close end as ind_atr_14,
+        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
+        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
+        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm,
+        {% for f in cross_section %}
+            cross_section.cs_rank_{{ f }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from moves
+    left join indicators
+        on
+            moves.ticker = indicators.ticker
+            and indicators.timeframe = '1d'
+            and moves.bar_start_at = indicators.bar_start_at
+    -- only the sessions being built have ranks (an incremental run's history rows do not)
+    left join cross_section
+        on moves.ticker = cross_section.ticker and moves.session_date = cross_section.session_date
+
+),
+-- noqa: enable=LT02
+
 -- every rolling window in one pass (one partition and order, so one sort of narrow rows);
 -- the 60-row lists come out of it only to feed the order statistics of `ordered`
 -- noqa: disable=LT02
 rolling_stats as (
 
     select
-        {{ narrow_columns | join(',\n        ') }},
+        {{ carried_columns | join(',\n        ') }},
         {{ tradlyte_macros.rolling_list('close', max_window) }} as close_list,
         {{ tradlyte_macros.rolling_list('high', max_window) }} as high_list,
         {{ tradlyte_macros.rolling_list('low', max_window) }} as low_list,
@@ -139,7 +258,7 @@ rolling_stats as (
                 {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
             {% endfor %}
         {% endfor %}
-    from moves
+    from session_context
 
 ),
 -- noqa: enable=LT02
@@ -150,7 +269,7 @@ rolling_stats as (
 ordered as (
 
     select
-        {{ narrow_columns | join(',\n        ') }},
+        {{ carried_columns | join(',\n        ') }},
         {% for d in windows %}
             {% for stat in window_stats %}
                 {{ stat }}_{{ d }},
@@ -214,7 +333,6 @@ fib_{{ n }}d as (
 ),
 
 {% endfor %}
--- noqa: enable=LT02
 
 context as (
 
@@ -225,39 +343,9 @@ context as (
             features.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
             (features.close - fib_{{ n }}d.low)
             / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
-            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
+            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid{{ ',' if not loop.last }}
         {% endfor %}
-        -- gold indicators of this session's daily bar; a reused symbol's indicators still
-        -- carry the previous company's bars until the new series has 200 rows
-        {% set own_history = '(features.rn = features.ticker_rn or features.rn >= 199)' %}
-        {% for p in sma_periods %}
-            case when {{ own_history }} then indicators.sma_{{ p }} / features.close - 1 end as ind_sma_{{ p }},
-        {% endfor %}
-        {% for p in ema_periods %}
-            case when {{ own_history }} then indicators.ema_{{ p }} / features.close - 1 end as ind_ema_{{ p }},
-        {% endfor %}
-        case when {{ own_history }} then indicators.macd / features.close end as ind_macd,
-        case when {{ own_history }} then indicators.macd_signal / features.close end as ind_macd_signal,
-        case when {{ own_history }} then indicators.macd_hist / features.close end as ind_macd_hist,
-        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
-        case
-            when {{ own_history }}
-                then (features.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
-        end as ind_bb_position,
-        case
-            when {{ own_history }}
-                then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
-        end as ind_bb_width,
-        case when {{ own_history }} then indicators.atr_14 / features.close end as ind_atr_14,
-        case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
-        case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
-        coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm
     from rolling_features as features
-    left join indicators
-        on
-            features.ticker = indicators.ticker
-            and indicators.timeframe = '1d'
-            and features.bar_start_at = indicators.bar_start_at
     {% for n in fib_context %}
         left join fib_{{ n }}d
             on
@@ -267,82 +355,6 @@ context as (
                     n, anchor, '(features.session_index + 1)', '(features.session_date + 1)') }} - 1
                 and fib_{{ n }}d.first_session_date >= features.security_first_date
     {% endfor %}
-
-),
-
--- the cross-sectional features again, from a window pass of their own over narrow rows: the
--- ranks read them twice (a sort per session, then the join back to `context`), and a CTE read
--- twice is stored, so it had better be these few columns than the ~300 of `context`
--- noqa: disable=LT02
-cross_stats as (
-
-    select
-        ticker,
-        session_date,
-        session_index,
-        rn,
-        open,
-        high,
-        low,
-        close,
-        vwap,
-        volume,
-        {% for stat, d in cross_section_stats %}
-            {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from moves
-
-),
-
-cross_inputs as (
-
-    select
-        ticker,
-        session_date,
-        {% for f in cross_section_row %}
-            {{ ml_row_feature(f) }} as {{ f }},
-        {% endfor %}
-        {% for f, d in cross_section_windows %}
-            {{ ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from cross_stats
-    {% if is_incremental() %}
-        where session_index >= (select first_session_index from target_start)
-    {% endif %}
-
-),
-
--- each rank sorts the session once; a session's only value ranks 0
-cross_section as (
-
-    select
-        ticker,
-        session_date,
-        {% for f in cross_section %}
-            case
-                when {{ f }} is not null
-                    then coalesce(
-                        cast(rank() over (partition by session_date order by {{ f }} asc nulls last) - 1
-                            as {{ double }})
-                        / nullif(count({{ f }}) over (partition by session_date) - 1, 0),
-                        0.0
-                    )
-            end as cs_rank_{{ f }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from cross_inputs
-
-),
-
-ranked as (
-
-    select
-        context.*,
-        {% for f in cross_section %}
-            cross_section.cs_rank_{{ f }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from context
-    inner join cross_section
-        on context.ticker = cross_section.ticker and context.session_date = cross_section.session_date
 
 ),
 -- noqa: enable=LT02
@@ -368,14 +380,7 @@ final as (
             cast(fib{{ n }}_position as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_position,
             cast(fib{{ n }}_kmid as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_kmid,
         {% endfor %}
-        {% for p in sma_periods %}
-            cast(ind_sma_{{ p }} as {{ tradlyte_macros.double_type() }}) as ind_sma_{{ p }},
-        {% endfor %}
-        {% for p in ema_periods %}
-            cast(ind_ema_{{ p }} as {{ tradlyte_macros.double_type() }}) as ind_ema_{{ p }},
-        {% endfor %}
-        {% for c in ['ind_macd', 'ind_macd_signal', 'ind_macd_hist', 'ind_rsi_14', 'ind_bb_position',
-                     'ind_bb_width', 'ind_atr_14', 'ind_stoch_k', 'ind_stoch_d'] %}
+        {% for c in indicator_features %}
             cast({{ c }} as {{ tradlyte_macros.double_type() }}) as {{ c }},
         {% endfor %}
         cast(ind_is_warm as boolean) as ind_is_warm,
@@ -383,7 +388,7 @@ final as (
             cast(cs_rank_{{ f }} as {{ tradlyte_macros.double_type() }}) as cs_rank_{{ f }},
         {% endfor %}
         {{ tradlyte_macros.run_timestamp() }} as updated_at
-    from ranked
+    from context
 
 )
 
