@@ -27,12 +27,13 @@
     from the full series, so the incremental result equals a full build.
 
     Shape, for the seed's scale (21M rows): every window pass copies whole rows and every hash
-    join whose build side outgrows memory spills its probe rows, so both happen on narrow rows.
-    The session context (gold indicators, cross-sectional ranks of eight features, which come
-    from a small window pass of their own) is joined to the narrow rows first; one window pass
-    then computes every rolling aggregate (rolling_stats); the 60-row lists stop at `ordered`
-    (a projection); only the small Fibonacci-bar joins see wide rows. Each window aggregate and
-    feature is written once, in macros/ml_feature_formulas.sql, and used by both passes. -#}
+    join that does not fit in memory spills its probe rows, so both happen on narrow rows. The
+    session context (gold indicators, the last complete Fibonacci bars, cross-sectional ranks of
+    eight features, which come from a small window pass of their own) is joined to the narrow
+    rows first; one window pass then computes every rolling aggregate (rolling_stats); the
+    60-row lists stop at `ordered` (a projection); after the windows come only projections.
+    Each window aggregate and feature is written once, in macros/ml_feature_formulas.sql, and
+    used by both passes. -#}
 
 {%- set windows = [5, 10, 20, 30, 60] -%}
 {%- set max_window = 60 -%}
@@ -49,7 +50,7 @@
     'close_move', 'volume_move', 'log_volume', 'close_ratio', 'log_volume_ratio', 'return_volume',
     'is_up', 'is_down'] -%}
 {#- the session context joined to the narrow rows and carried through the windows: gold indicators
-    of the daily bar (as ratios) and the cross-sectional ranks -#}
+    of the daily bar (as ratios), the last complete Fibonacci bars and the cross-sectional ranks -#}
 {%- set indicator_features = [] -%}
 {%- for p in sma_periods %}{% do indicator_features.append('ind_sma_' ~ p) %}{% endfor -%}
 {%- for p in ema_periods %}{% do indicator_features.append('ind_ema_' ~ p) %}{% endfor -%}
@@ -78,6 +79,9 @@
 {%- set cross_section = cross_section_row + cross_section_windows | map('join', '_') | list -%}
 {#- what `session_context` adds to the narrow rows for the windows to carry -#}
 {%- set carried_columns = narrow_columns + indicator_features + ['ind_is_warm'] -%}
+{%- for n in fib_context -%}
+    {%- do carried_columns.extend(['fib' ~ n ~ '_return', 'fib' ~ n ~ '_position', 'fib' ~ n ~ '_kmid']) -%}
+{%- endfor -%}
 {%- for f in cross_section %}{% do carried_columns.append('cs_rank_' ~ f) %}{% endfor -%}
 
 with
@@ -194,9 +198,33 @@ cross_section as (
 
 ),
 
--- the session's context, joined to the narrow rows before the windows: a hash join whose
--- build side outgrows memory spills its probe side too, and after the windows a probe row
--- would be ~190 columns wide (the seed-scale build spilled 55 GB that way)
+{% for n in fib_context %}
+
+fib_{{ n }}d as (
+
+    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
+    select
+        bars.ticker,
+        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
+        bars.first_session_date,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close
+    from bars
+    inner join calendar on bars.first_session_date = calendar.session_date
+    where
+        bars.timeframe = '{{ n }}d'
+        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
+
+),
+
+{% endfor %}
+
+-- the session's context, joined to the narrow rows before the windows: a hash join that does
+-- not fit in memory spills its probe side too, and after the windows a probe row would be
+-- ~190 columns wide (the seed-scale build spilled 55 GB that way, then 39 GB with only the
+-- Fibonacci joins left after the windows)
 session_context as (
 
     select
@@ -226,6 +254,13 @@ session_context as (
         case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
         case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
         coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm,
+        {% for n in fib_context %}
+            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
+            moves.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
+            (moves.close - fib_{{ n }}d.low)
+            / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
+            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid,
+        {% endfor %}
         {% for f in cross_section %}
             cross_section.cs_rank_{{ f }}{{ ',' if not loop.last }}
         {% endfor %}
@@ -235,6 +270,15 @@ session_context as (
             moves.ticker = indicators.ticker
             and indicators.timeframe = '1d'
             and moves.bar_start_at = indicators.bar_start_at
+    {% for n in fib_context %}
+        left join fib_{{ n }}d
+            on
+                moves.ticker = fib_{{ n }}d.ticker
+                and fib_{{ n }}d.bucket
+                = {{ tradlyte_macros.session_bucket(
+                    n, anchor, '(moves.session_index + 1)', '(moves.session_date + 1)') }} - 1
+                and fib_{{ n }}d.first_session_date >= moves.security_first_date
+    {% endfor %}
     -- only the sessions being built have ranks (an incremental run's history rows do not)
     left join cross_section
         on moves.ticker = cross_section.ticker and moves.session_date = cross_section.session_date
@@ -309,56 +353,6 @@ rolling_features as (
 ),
 -- noqa: enable=LT02
 
-
--- noqa: disable=LT02
-{% for n in fib_context %}
-
-fib_{{ n }}d as (
-
-    -- the ticker's {{ n }}d bars that can be the last complete one of an input row
-    select
-        bars.ticker,
-        {{ tradlyte_macros.session_bucket(n, anchor, 'calendar.session_index', 'bars.first_session_date') }} as bucket,
-        bars.first_session_date,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close
-    from bars
-    inner join calendar on bars.first_session_date = calendar.session_date
-    where
-        bars.timeframe = '{{ n }}d'
-        and bars.last_session_date >= (select min(inputs.session_date) from inputs)
-
-),
-
-{% endfor %}
-
-context as (
-
-    select
-        features.*,
-        {% for n in fib_context %}
-            -- the last complete {{ n }}d bar (its whole bucket ended by this session)
-            features.close / fib_{{ n }}d.close - 1 as fib{{ n }}_return,
-            (features.close - fib_{{ n }}d.low)
-            / (fib_{{ n }}d.high - fib_{{ n }}d.low + {{ eps }}) as fib{{ n }}_position,
-            (fib_{{ n }}d.close - fib_{{ n }}d.open) / fib_{{ n }}d.open as fib{{ n }}_kmid{{ ',' if not loop.last }}
-        {% endfor %}
-    from rolling_features as features
-    {% for n in fib_context %}
-        left join fib_{{ n }}d
-            on
-                features.ticker = fib_{{ n }}d.ticker
-                and fib_{{ n }}d.bucket
-                = {{ tradlyte_macros.session_bucket(
-                    n, anchor, '(features.session_index + 1)', '(features.session_date + 1)') }} - 1
-                and fib_{{ n }}d.first_session_date >= features.security_first_date
-    {% endfor %}
-
-),
--- noqa: enable=LT02
-
 final as (
 
     select
@@ -388,7 +382,7 @@ final as (
             cast(cs_rank_{{ f }} as {{ tradlyte_macros.double_type() }}) as cs_rank_{{ f }},
         {% endfor %}
         {{ tradlyte_macros.run_timestamp() }} as updated_at
-    from context
+    from rolling_features
 
 )
 
