@@ -56,6 +56,11 @@
 {%- for p in ema_periods %}{% do indicator_features.append('ind_ema_' ~ p) %}{% endfor -%}
 {%- do indicator_features.extend(['ind_macd', 'ind_macd_signal', 'ind_macd_hist', 'ind_rsi_14', 'ind_bb_position',
                                   'ind_bb_width', 'ind_atr_14', 'ind_stoch_k', 'ind_stoch_d']) -%}
+{#- the close against the last complete 8d and 21d bars (session_context) -#}
+{%- set fib_features = [] -%}
+{%- for n in fib_context -%}
+    {%- do fib_features.extend(['fib' ~ n ~ '_return', 'fib' ~ n ~ '_position', 'fib' ~ n ~ '_kmid']) -%}
+{%- endfor -%}
 {#- the window aggregates of `rolling_stats` (macro ml_window_stat), one column per window size: <stat>_<d> -#}
 {%- set window_stats = [
     'close_lag', 'close_mean', 'close_std', 'close_slope', 'high_max', 'low_min', 'close_volume_corr',
@@ -78,10 +83,7 @@
                                ('close_volume_corr', 20)] -%}
 {%- set cross_section = cross_section_row + cross_section_windows | map('join', '_') | list -%}
 {#- what `session_context` adds to the narrow rows for the windows to carry -#}
-{%- set carried_columns = narrow_columns + indicator_features + ['ind_is_warm'] -%}
-{%- for n in fib_context -%}
-    {%- do carried_columns.extend(['fib' ~ n ~ '_return', 'fib' ~ n ~ '_position', 'fib' ~ n ~ '_kmid']) -%}
-{%- endfor -%}
+{%- set carried_columns = narrow_columns + indicator_features + ['ind_is_warm'] + fib_features -%}
 {%- for f in cross_section %}{% do carried_columns.append('cs_rank_' ~ f) %}{% endfor -%}
 
 with
@@ -362,24 +364,19 @@ final as (
         cast(security_key as {{ tradlyte_macros.string_type() }}) as security_key,
         cast(rn as integer) as series_row,
         {% for c in row_features %}
-            cast({{ c }} as {{ tradlyte_macros.double_type() }}) as {{ c }},
+            cast({{ c }} as {{ double }}) as {{ c }},
         {% endfor %}
         {% for d in windows %}
             {% for f in window_features %}
-                cast({{ f }}_{{ d }} as {{ tradlyte_macros.double_type() }}) as {{ f }}_{{ d }},
+                cast({{ f }}_{{ d }} as {{ double }}) as {{ f }}_{{ d }},
             {% endfor %}
         {% endfor %}
-        {% for n in fib_context %}
-            cast(fib{{ n }}_return as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_return,
-            cast(fib{{ n }}_position as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_position,
-            cast(fib{{ n }}_kmid as {{ tradlyte_macros.double_type() }}) as fib{{ n }}_kmid,
-        {% endfor %}
-        {% for c in indicator_features %}
-            cast({{ c }} as {{ tradlyte_macros.double_type() }}) as {{ c }},
+        {% for c in fib_features + indicator_features %}
+            cast({{ c }} as {{ double }}) as {{ c }},
         {% endfor %}
         cast(ind_is_warm as boolean) as ind_is_warm,
         {% for f in cross_section %}
-            cast(cs_rank_{{ f }} as {{ tradlyte_macros.double_type() }}) as cs_rank_{{ f }},
+            cast(cs_rank_{{ f }} as {{ double }}) as cs_rank_{{ f }},
         {% endfor %}
         {{ tradlyte_macros.run_timestamp() }} as updated_at
     from rolling_features
