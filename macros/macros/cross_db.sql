@@ -113,6 +113,20 @@
     max_by({{ value }}, {{ order_by }})
 {%- endmacro %}
 
+{# Every column of `alias` (a CTE or table alias) but `helper_columns`, where the engine can say
+   so without knowing the columns (DuckDB's `* exclude`). PostgreSQL and Spark SQL have no such
+   form, so there the helper columns stay: only for columns a caller may carry harmlessly and
+   never selects by a clashing name. #}
+{% macro star_pruned(alias, helper_columns) -%}
+    {{ return(adapter.dispatch('star_pruned', 'tradlyte_macros')(alias, helper_columns)) }}
+{%- endmacro %}
+{% macro default__star_pruned(alias, helper_columns) -%}
+    {{ alias }}.*
+{%- endmacro %}
+{% macro duckdb__star_pruned(alias, helper_columns) -%}
+    {{ alias }}.* exclude ({{ helper_columns | join(', ') }})
+{%- endmacro %}
+
 {# The dbt run's start time as a timestamptz literal: marks rows (re)written by this run. #}
 {% macro run_timestamp() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ tradlyte_macros.timestamptz_type() }})

@@ -15,7 +15,7 @@
     its origin a recurrence is NULL. All recurrences of one call share one pass over the rows.
 
     DuckDB has no user-defined aggregates in SQL and a row-by-row recursive CTE would join the
-    whole table once per bar, so it uses the exact closed form
+    whole table once per bar, so it (and every engine but PostgreSQL) uses the exact closed form
         value[t] = sum over k in [origin, t] of term[k] * beta^(t-k)
     computed with window sums. beta^-k overflows a double for long series, so rows are cut
     into blocks of B rows, B * |ln beta| <= 600 for the smallest beta of the call: inside a
@@ -27,12 +27,13 @@
     same for every recurrence of the call, so they share one sort, one self-join and no join
     of the wide rows: that keeps gold.indicators' memory to a few passes over the table.
 
-    Spark uses the same closed form and blocks as DuckDB (spark__linear_recurrences_cte):
+    Spark uses the same closed form and blocks (one body, default__linear_recurrences_cte):
     exact, with no user-defined aggregate to ship to the cluster.
 
-    PostgreSQL runs the recurrence itself, in order, with a custom aggregate
-    (`tradlyte_linear_recurrence`, created by the on-run-start hook `create_indicator_functions`)
-    used as a running window function: one pass, O(1) state, exactly TA-Lib's arithmetic. -#}
+    PostgreSQL (postgres__linear_recurrences_cte) runs the recurrence itself, in order, with a
+    custom aggregate (`tradlyte_linear_recurrence`, created by the on-run-start hook
+    `create_indicator_functions`) used as a running window function: one pass, O(1) state,
+    exactly TA-Lib's arithmetic. -#}
 
 {#- The term of a recurrence that starts at `start_rn` with TA-Lib's seed `seed_expr`, unless an
     earlier run stored its value on row `anchor_index` (the series' last stored row, at or
@@ -54,7 +55,109 @@
         name, source, partition_by, recurrences)) }}
 {%- endmacro %}
 
+{#- DuckDB, Spark and any engine without the PostgreSQL aggregate: the closed form in blocks.
+    The engines differ only in integer division (`int_div`) and in whether the helper columns
+    can be dropped by name (`star_pruned`: DuckDB's `* exclude`; Spark SQL has no such form, so
+    there they stay, prefixed with the CTE's name so two calls in one query never clash, and the
+    models select their columns by name afterwards). -#}
 {% macro default__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
+{#- -ln(b) <= (1 - b) / b, so B = 600 b / (1 - b) keeps B * |ln b| <= 600: beta^-B never overflows -#}
+{%- set ns = namespace(block=100000) -%}
+{%- for _column, _term, _origin, beta in recurrences -%}
+    {%- set b = (beta | float) -%}
+    {%- set ns.block = [ns.block, [1, (600.0 * b / (1.0 - b)) | int] | max] | min -%}
+{%- endfor -%}
+{%- set block = ns.block -%}
+{%- set keys = partition_by | join(', ') -%}
+{%- set blk = name ~ '_blk' -%}
+{%- set pos = name ~ '_pos' -%}
+{%- set helper_columns = [blk, pos] -%}
+{%- for column, _term, _origin, _beta in recurrences -%}
+    {%- do helper_columns.extend([column ~ '_live', column ~ '_term', column ~ '_partial']) -%}
+{%- endfor -%}
+{{ name }}_terms as (
+
+    select
+        *,
+        {{ tradlyte_macros.int_div('rn', block) }} as {{ blk }},
+        rn % {{ block }} as {{ pos }},
+        {% for column, term_expr, origin_expr, _beta in recurrences %}
+            rn >= {{ origin_expr }} as {{ column }}_live,
+            case when rn >= {{ origin_expr }} then {{ term_expr }} end as {{ column }}_term{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ source }}
+
+),
+
+{{ name }}_partial as (
+
+    select
+        *,
+        {% for column, _term, _origin, beta in recurrences %}
+            pow({{ beta }}, {{ pos }}) * sum({{ column }}_term * pow({{ beta }}, -{{ pos }})) over in_block
+                as {{ column }}_partial{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_terms
+    window in_block as (
+        partition by {{ keys }}, {{ blk }}
+        order by rn
+        rows between unbounded preceding and current row
+    )
+
+),
+
+{{ name }}_block_ends as (
+
+    select
+        {{ keys }},
+        {{ blk }} as blk,
+        {% for column, _term, _origin, _beta in recurrences %}
+            {{ column }}_partial as {{ column }}_end{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_partial
+    where {{ pos }} = {{ block - 1 }}
+
+),
+
+{{ name }}_carry as (
+
+    select
+        {% for key in partition_by %}later.{{ key }}, {% endfor %}
+        later.blk + 1 as next_blk,
+        {% for column, _term, _origin, beta in recurrences %}
+            sum(earlier.{{ column }}_end * pow({{ beta }}, {{ block }} * (later.blk - earlier.blk)))
+                as {{ column }}_carry{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_block_ends as later
+    inner join {{ name }}_block_ends as earlier
+        on
+            {% for key in partition_by %}earlier.{{ key }} = later.{{ key }} and {% endfor %}
+            earlier.blk <= later.blk
+    group by {% for key in partition_by %}later.{{ key }}, {% endfor %}later.blk
+
+),
+
+{{ name }} as (
+
+    select
+        {{ tradlyte_macros.star_pruned('partial', helper_columns) }},
+        {% for column, _term, _origin, beta in recurrences %}
+            case
+                when partial.{{ column }}_live
+                    then coalesce(partial.{{ column }}_partial, 0)
+                    + coalesce(pow({{ beta }}, partial.{{ pos }} + 1) * carry.{{ column }}_carry, 0)
+            end as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ name }}_partial as partial
+    left join {{ name }}_carry as carry
+        on
+            {% for key in partition_by %}carry.{{ key }} = partial.{{ key }} and {% endfor %}
+            carry.next_blk = partial.{{ blk }}
+
+)
+{%- endmacro %}
+
+{% macro postgres__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
 {{ name }} as (
 
     select
@@ -74,197 +177,6 @@
         order by rn
         rows between unbounded preceding and current row
     )
-
-)
-{%- endmacro %}
-
-{% macro duckdb__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
-{#- -ln(b) <= (1 - b) / b, so B = 600 b / (1 - b) keeps B * |ln b| <= 600: beta^-B never overflows -#}
-{%- set ns = namespace(block=100000) -%}
-{%- for _column, _term, _origin, beta in recurrences -%}
-    {%- set b = (beta | float) -%}
-    {%- set ns.block = [ns.block, [1, (600.0 * b / (1.0 - b)) | int] | max] | min -%}
-{%- endfor -%}
-{%- set block = ns.block -%}
-{%- set keys = partition_by | join(', ') -%}
-{%- set helper_columns = ['blk', 'pos'] -%}
-{%- for column, _term, _origin, _beta in recurrences -%}
-    {%- do helper_columns.extend([column ~ '_live', column ~ '_term', column ~ '_partial']) -%}
-{%- endfor -%}
-{{ name }}_terms as (
-
-    select
-        *,
-        rn // {{ block }} as blk,
-        rn % {{ block }} as pos,
-        {% for column, term_expr, origin_expr, _beta in recurrences %}
-            rn >= {{ origin_expr }} as {{ column }}_live,
-            case when rn >= {{ origin_expr }} then {{ term_expr }} end as {{ column }}_term{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ source }}
-
-),
-
-{{ name }}_partial as (
-
-    select
-        *,
-        {% for column, _term, _origin, beta in recurrences %}
-            pow({{ beta }}, pos) * sum({{ column }}_term * pow({{ beta }}, -pos)) over in_block
-                as {{ column }}_partial{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_terms
-    window in_block as (
-        partition by {{ keys }}, blk
-        order by rn
-        rows between unbounded preceding and current row
-    )
-
-),
-
-{{ name }}_block_ends as (
-
-    select
-        {{ keys }},
-        blk,
-        {% for column, _term, _origin, _beta in recurrences %}
-            {{ column }}_partial as {{ column }}_end{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_partial
-    where pos = {{ block - 1 }}
-
-),
-
-{{ name }}_carry as (
-
-    select
-        {% for key in partition_by %}later.{{ key }}, {% endfor %}
-        later.blk + 1 as next_blk,
-        {% for column, _term, _origin, beta in recurrences %}
-            sum(earlier.{{ column }}_end * pow({{ beta }}, {{ block }} * (later.blk - earlier.blk)))
-                as {{ column }}_carry{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_block_ends as later
-    inner join {{ name }}_block_ends as earlier
-        on
-            {% for key in partition_by %}earlier.{{ key }} = later.{{ key }} and {% endfor %}
-            earlier.blk <= later.blk
-    group by {% for key in partition_by %}later.{{ key }}, {% endfor %}later.blk
-
-),
-
-{{ name }} as (
-
-    select
-        partial.* exclude ({{ helper_columns | join(', ') }}),
-        {% for column, _term, _origin, beta in recurrences %}
-            case
-                when partial.{{ column }}_live
-                    then coalesce(partial.{{ column }}_partial, 0)
-                    + coalesce(pow({{ beta }}, partial.pos + 1) * carry.{{ column }}_carry, 0)
-            end as {{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_partial as partial
-    left join {{ name }}_carry as carry
-        on
-            {% for key in partition_by %}carry.{{ key }} = partial.{{ key }} and {% endfor %}
-            carry.next_blk = partial.blk
-
-)
-{%- endmacro %}
-
-{#- Spark: exactly the DuckDB technique above (closed form, window sums with pow, blocks of B
-    rows with a carry between blocks): exact, no UDAF needed, and every step is a window or a
-    join Spark runs in parallel per (ticker, timeframe). Spark has no `* exclude`, so the
-    helper columns (prefixed with the CTE's name so two calls in one query never clash) stay
-    in the CTE; the models select their columns by name afterwards. -#}
-{% macro spark__linear_recurrences_cte(name, source, partition_by, recurrences) -%}
-{#- -ln(b) <= (1 - b) / b, so B = 600 b / (1 - b) keeps B * |ln b| <= 600: beta^-B never overflows -#}
-{%- set ns = namespace(block=100000) -%}
-{%- for _column, _term, _origin, beta in recurrences -%}
-    {%- set b = (beta | float) -%}
-    {%- set ns.block = [ns.block, [1, (600.0 * b / (1.0 - b)) | int] | max] | min -%}
-{%- endfor -%}
-{%- set block = ns.block -%}
-{%- set keys = partition_by | join(', ') -%}
-{{ name }}_terms as (
-
-    select
-        *,
-        rn div {{ block }} as {{ name }}_blk,
-        rn % {{ block }} as {{ name }}_pos,
-        {% for column, term_expr, origin_expr, _beta in recurrences %}
-            rn >= {{ origin_expr }} as {{ column }}_live,
-            case when rn >= {{ origin_expr }} then {{ term_expr }} end as {{ column }}_term{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ source }}
-
-),
-
-{{ name }}_partial as (
-
-    select
-        *,
-        {% for column, _term, _origin, beta in recurrences %}
-            pow({{ beta }}, {{ name }}_pos) * sum({{ column }}_term * pow({{ beta }}, -{{ name }}_pos)) over in_block
-                as {{ column }}_partial{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_terms
-    window in_block as (
-        partition by {{ keys }}, {{ name }}_blk
-        order by rn
-        rows between unbounded preceding and current row
-    )
-
-),
-
-{{ name }}_block_ends as (
-
-    select
-        {{ keys }},
-        {{ name }}_blk as blk,
-        {% for column, _term, _origin, _beta in recurrences %}
-            {{ column }}_partial as {{ column }}_end{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_partial
-    where {{ name }}_pos = {{ block - 1 }}
-
-),
-
-{{ name }}_carry as (
-
-    select
-        {% for key in partition_by %}later.{{ key }}, {% endfor %}
-        later.blk + 1 as next_blk,
-        {% for column, _term, _origin, beta in recurrences %}
-            sum(earlier.{{ column }}_end * pow({{ beta }}, {{ block }} * (later.blk - earlier.blk)))
-                as {{ column }}_carry{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_block_ends as later
-    inner join {{ name }}_block_ends as earlier
-        on
-            {% for key in partition_by %}earlier.{{ key }} = later.{{ key }} and {% endfor %}
-            earlier.blk <= later.blk
-    group by {% for key in partition_by %}later.{{ key }}, {% endfor %}later.blk
-
-),
-
-{{ name }} as (
-
-    select
-        partial.*,
-        {% for column, _term, _origin, beta in recurrences %}
-            case
-                when partial.{{ column }}_live
-                    then coalesce(partial.{{ column }}_partial, 0)
-                    + coalesce(pow({{ beta }}, partial.{{ name }}_pos + 1) * carry.{{ column }}_carry, 0)
-            end as {{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ name }}_partial as partial
-    left join {{ name }}_carry as carry
-        on
-            {% for key in partition_by %}carry.{{ key }} = partial.{{ key }} and {% endfor %}
-            carry.next_blk = partial.{{ name }}_blk
 
 )
 {%- endmacro %}

@@ -95,6 +95,17 @@ def test_first_by_and_last_by(warehouse):
     assert rows[0] == ("NEGATIVE_VOLUME", "HIGH_BELOW_CLOSE")
 
 
+def test_star_pruned_drops_the_helper_columns_where_the_engine_can(warehouse):
+    """DuckDB leaves the helper columns out (`* exclude`); PostgreSQL, with no such form, keeps
+    them: the recurrence CTEs rely on exactly this."""
+    outcome = warehouse.dbt("show", "--inline", """
+        with source as (select 1 as kept, 2 as helper_a, 3 as helper_b)
+        select {{ tradlyte_macros.star_pruned('source', ['helper_a', 'helper_b']) }} from source
+    """, "--output", "json")
+    columns = list(outcome.results[0].agate_table.column_names)
+    assert columns == (["kept"] if warehouse.target == "duckdb" else ["kept", "helper_a", "helper_b"])
+
+
 @pytest.mark.parametrize("beta", [0.5, 0.95])
 def test_linear_recurrences_are_exact_from_a_seed_and_from_a_stored_anchor(warehouse, beta):
     """3,000 rows: several of DuckDB's closed-form blocks at beta 0.5 (600 rows each), shared
