@@ -25,10 +25,14 @@
     where cast({{ column_name }} as date) > current_date + {{ tolerance_days }}
 {% endtest %}
 
-{# The column only holds the timeframes of the gold contract. #}
-{% test accepted_timeframes(model, column_name) %}
+{# The column only holds the timeframes of the bars (macro `timeframes`): by default those of
+   the project's vars intraday_minutes and fib_intervals, as gold.bars builds them. #}
+{% test accepted_timeframes(model, column_name, intraday_minutes=none, fib_intervals=none) %}
+    {%- set labels = tradlyte_macros.timeframes(
+        var('intraday_minutes') if intraday_minutes is none else intraday_minutes,
+        var('fib_intervals') if fib_intervals is none else fib_intervals) -%}
     select *
     from {{ model }}
     where {{ column_name }} not in
-        ('1m', '5m', '15m', '30m', '1h', '1d', '3d', '5d', '8d', '13d', '21d', '34d')
+        ({% for label in labels %}'{{ label }}'{{ ', ' if not loop.last }}{% endfor %})
 {% endtest %}

@@ -10,6 +10,24 @@
     the sum, vwap the volume-weighted mean of the rows that have one (NULL when none do),
     transaction_count the sum of known counts. -#}
 
+{# Timeframe labels: N sessions is '<N>d' (1d the daily bars), M minutes '<M>m' (60 is '1h'). #}
+{% macro sessions_timeframe(n) -%}
+    {{ return(n ~ 'd') }}
+{%- endmacro %}
+
+{% macro minutes_timeframe(m) -%}
+    {{ return('1h' if m == 60 else m ~ 'm') }}
+{%- endmacro %}
+
+{# Every timeframe of the bars for these bar sizes (the vars intraday_minutes and
+   fib_intervals), shortest first: the intraday ones, 1d, the multi-day ones. #}
+{% macro timeframes(intraday_minutes, fib_intervals) -%}
+    {%- set labels = [] -%}
+    {%- for m in intraday_minutes %}{% do labels.append(tradlyte_macros.minutes_timeframe(m)) %}{% endfor -%}
+    {%- for n in [1] + fib_intervals %}{% do labels.append(tradlyte_macros.sessions_timeframe(n)) %}{% endfor -%}
+    {{ return(labels) }}
+{%- endmacro %}
+
 {# The bucket a daily row belongs to. #}
 {% macro session_bucket(n, anchor, session_index='session_index', session_date='session_date') -%}
     {%- if anchor == 'calendar' -%}
@@ -29,7 +47,7 @@
 {% macro resample_sessions(relation, n, anchor, calendar, as_of_index, next_session_date) -%}
     select
         grouped.ticker,
-        '{{ n }}d' as timeframe,
+        '{{ tradlyte_macros.sessions_timeframe(n) }}' as timeframe,
         {% if anchor == 'calendar' -%}
             {{ tradlyte_macros.ny_midnight("cast('1970-01-01' as date) + cast(grouped.bucket * " ~ n ~ " as integer)") }} as bar_start_at,
             {{ tradlyte_macros.ny_midnight("cast('1970-01-01' as date) + cast((grouped.bucket + 1) * " ~ n ~ " as integer)") }} as bar_end_at,
@@ -85,7 +103,7 @@
 {% macro resample_minutes(relation, m, as_of_at) -%}
     select
         ticker,
-        '{{ "1h" if m == 60 else m ~ "m" }}' as timeframe,
+        '{{ tradlyte_macros.minutes_timeframe(m) }}' as timeframe,
         {{ tradlyte_macros.add_minutes('market_open_at', 'bucket * ' ~ m) }} as bar_start_at,
         least(
             {{ tradlyte_macros.add_minutes('market_open_at', '(bucket + 1) * ' ~ m) }},

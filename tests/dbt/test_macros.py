@@ -59,6 +59,65 @@ def test_accepted_timeframes(warehouse):
     assert failing == ["FUTURE"]  # its timeframe '2d' is not in the contract
 
 
+def test_accepted_timeframes_follow_the_bar_sizes(warehouse):
+    """The list comes from the vars (or the arguments), not from a copy: other bar sizes accept
+    their own labels and reject the default ones."""
+    call = "tradlyte_macros.test_accepted_timeframes(model='fixtures.bars', column_name='timeframe', {})"
+    assert _failing(warehouse, call.format("intraday_minutes=[60], fib_intervals=[2, 8]")) == [
+        "LOW_ABOVE_OPEN"]  # 3d
+    failing = warehouse.dbt("show", "--inline", "select * from ({{ " + call.format("") + " }}) f",
+                            "--output", "json", vars={"fib_intervals": [2, 3, 8], "intraday_minutes": [5]})
+    assert sorted(str(r[0]) for r in failing.results[0].agate_table.rows) == ["GOOD"]  # its 1h bar
+
+
+def test_timeframes_are_the_labels_gold_bars_writes(warehouse):
+    rows = _show(warehouse, "select '{{ tradlyte_macros.timeframes(var('intraday_minutes'), "
+                            "var('fib_intervals')) | join(' ') }}' as labels")
+    assert rows[0][0] == "1m 5m 15m 30m 1h 1d 3d 5d 8d 13d 21d 34d"
+
+
+def _talib_lookback(name: str, **parameters) -> int:
+    from talib import abstract
+
+    function = abstract.Function(name)
+    function.parameters = parameters
+    return function.lookback
+
+
+@pytest.mark.parametrize("periods", [
+    None,  # the project's var indicator_periods
+    {"sma": [3, 7], "ema": [9], "macd": [30, 10, 5], "rsi": 5, "bollinger": [8, 1.5], "atr": 21,
+     "stochastic": [5, 4, 2]},
+])
+def test_ta_lookbacks_are_talibs(warehouse, periods):
+    """ta_lookbacks (the NULL-before bars and the warm-up of gold.indicators) against TA-Lib's own
+    lookback functions; a fast MACD period above the slow one is swapped, as TA-Lib does."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    if periods is None:
+        project = yaml.safe_load((Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml").read_text())
+        periods = project["vars"]["indicator_periods"]
+    rows = _show(warehouse, "select '{{ tojson(tradlyte_macros.ta_lookbacks(" + json.dumps(periods)
+                 + ")) }}' as lookbacks")
+    actual = json.loads(rows[0][0])
+    fast, slow, signal = periods["macd"]
+    k, k_slowing, d = periods["stochastic"]
+    expected = {
+        **{f"sma_{n}": _talib_lookback("SMA", timeperiod=n) for n in periods["sma"]},
+        **{f"ema_{n}": _talib_lookback("EMA", timeperiod=n) for n in periods["ema"]},
+        "macd": _talib_lookback("MACD", fastperiod=fast, slowperiod=slow, signalperiod=signal),
+        "rsi": _talib_lookback("RSI", timeperiod=periods["rsi"]),
+        "bollinger": _talib_lookback("BBANDS", timeperiod=periods["bollinger"][0],
+                                     nbdevup=float(periods["bollinger"][1]), nbdevdn=float(periods["bollinger"][1])),
+        "atr": _talib_lookback("ATR", timeperiod=periods["atr"]),
+        "stochastic": _talib_lookback("STOCH", fastk_period=k, slowk_period=k_slowing, slowd_period=d),
+    }
+    assert actual == {**expected, "warm": max(expected.values())}
+
+
 def test_unique_combination_of_columns(warehouse):
     rows = _show(warehouse, "select * from ({{ tradlyte_macros.test_unique_combination_of_columns("
                             "model='fixtures.bars', combination_of_columns=['ticker', 'session_date']) }}) f")

@@ -147,7 +147,7 @@ fib_{{ n }}_rows as (
                     ticker,
                     {{ tradlyte_macros.session_bucket(n, anchor) }} as bucket
                 from open_daily_bars
-                where timeframe = '{{ n }}d'
+                where timeframe = '{{ tradlyte_macros.sessions_timeframe(n) }}'
             ) as touched
             group by ticker
         ) as changes on changes.ticker = silver_daily.ticker

@@ -11,6 +11,8 @@
     of gold.bars, in time order, the partial first bar and the still-open last bar included.
     Each value is NULL until its own look-back is complete (TA-Lib's lookback), and `is_warm`
     is true from bar 199 on, when every indicator in the row has its full look-back.
+    The periods are the var `indicator_periods` (dbt_project.yml); the numbers below are for
+    its defaults (TA-Lib's), and the bar indices come from `tradlyte_macros.ta_lookbacks`.
     Recursive averages use `linear_recurrence_ctes` (exact; see macros/indicator_recurrence.sql),
     with TA-Lib's seeding:
       EMA(n)      seeded with the SMA of bars 0..n-1, first value at bar n-1
@@ -31,20 +33,34 @@
     first bar, is recomputed whole. -#}
 
 {%- set keys = ['ticker', 'timeframe'] -%}
-{%- set sma_periods = [5, 10, 20, 50, 200] -%}
-{%- set ema_periods = [12, 26, 50, 200] -%}
+{%- set periods = var('indicator_periods') -%}
+{%- set sma_periods = periods.sma -%}
+{%- set ema_periods = periods.ema -%}
+{%- set macd_fast, macd_slow, macd_signal_period = periods.macd -%}
+{%- set bb_period, bb_deviations = periods.bollinger -%}
+{%- set band = bb_deviations ~ ' * std_close_' ~ bb_period -%}
+{%- set stoch_k, stoch_k_slowing, stoch_d = periods.stochastic -%}
+{%- set rsi = 'rsi_' ~ periods.rsi -%}
+{%- set atr = 'atr_' ~ periods.atr -%}
+{%- if macd_slow not in ema_periods -%}
+    {{ exceptions.raise_compiler_error('indicator_periods: the MACD slow EMA (' ~ macd_slow
+        ~ ') must be one of the EMA periods ' ~ ema_periods ~ ': MACD reads its column') }}
+{%- endif -%}
+{%- set lookback = tradlyte_macros.ta_lookbacks(periods) -%}
 {#- every indicator has its full look-back from bar 199 (SMA200, EMA200) -#}
-{%- set warm_index = 199 -%}
+{%- set warm_index = lookback.warm -%}
 {#- a stored row can be continued from once the MACD signal (the last recurrence whose seed
     needs earlier recurrence values) has started -#}
-{%- set continuable_index = 33 -%}
-{#- history re-read before the anchor: SMA200's window; the wide passes keep only the last
-    19 rows (Bollinger's 20-bar deviation; the stochastic needs 13 + 2 + 2) -#}
-{%- set window_rows = 199 -%}
-{%- set wide_history_rows = 19 -%}
-{%- set state_columns = [
-    'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',
-    'rsi_avg_gain', 'rsi_avg_loss', 'atr_14', 'obv'] -%}
+{%- set continuable_index = lookback.macd -%}
+{#- the closes' means: the SMAs, the EMAs' seeds, MACD's fast seed and Bollinger's middle band -#}
+{%- set mean_periods = (sma_periods + ema_periods + [macd_fast, bb_period]) | unique | list -%}
+{#- history re-read before the anchor: the longest close window (SMA200's); the wide passes keep
+    only the last 19 rows (Bollinger's 20-bar deviation; the stochastic needs 13 + 2 + 2) -#}
+{%- set window_rows = mean_periods | max - 1 -%}
+{%- set wide_history_rows = [lookback.bollinger, lookback.stochastic] | max -%}
+{%- set state_columns = [] -%}
+{%- for n in ema_periods %}{% do state_columns.append('ema_' ~ n) %}{% endfor -%}
+{%- do state_columns.extend(['macd_fast_ema', 'macd_signal', 'rsi_avg_gain', 'rsi_avg_loss', atr, 'obv']) -%}
 
 with
 
@@ -181,14 +197,14 @@ close_windows as (
 
     select
         *,
-        {% for n in sma_periods + [12, 26] | unique | list %}
+        {% for n in mean_periods %}
             avg(close) over (
                 partition by ticker, timeframe order by rn rows between {{ n - 1 }} preceding and current row
             ) as mean_close_{{ n }},
         {% endfor %}
         stddev_pop(close) over (
-            partition by ticker, timeframe order by rn rows between 19 preceding and current row
-        ) as std_close_20
+            partition by ticker, timeframe order by rn rows between {{ bb_period - 1 }} preceding and current row
+        ) as std_close_{{ bb_period }}
     from series
 
 ),
@@ -244,20 +260,20 @@ windows as (
     select
         *,
         avg(gain) over (
-            partition by ticker, timeframe order by rn rows between 13 preceding and current row
-        ) as mean_gain_14,
+            partition by ticker, timeframe order by rn rows between {{ periods.rsi - 1 }} preceding and current row
+        ) as mean_gain_{{ periods.rsi }},
         avg(loss) over (
-            partition by ticker, timeframe order by rn rows between 13 preceding and current row
-        ) as mean_loss_14,
+            partition by ticker, timeframe order by rn rows between {{ periods.rsi - 1 }} preceding and current row
+        ) as mean_loss_{{ periods.rsi }},
         avg(true_range) over (
-            partition by ticker, timeframe order by rn rows between 13 preceding and current row
-        ) as mean_true_range_14,
+            partition by ticker, timeframe order by rn rows between {{ periods.atr - 1 }} preceding and current row
+        ) as mean_true_range_{{ periods.atr }},
         max(high) over (
-            partition by ticker, timeframe order by rn rows between 13 preceding and current row
-        ) as highest_high_14,
+            partition by ticker, timeframe order by rn rows between {{ stoch_k - 1 }} preceding and current row
+        ) as highest_high_{{ stoch_k }},
         min(low) over (
-            partition by ticker, timeframe order by rn rows between 13 preceding and current row
-        ) as lowest_low_14
+            partition by ticker, timeframe order by rn rows between {{ stoch_k - 1 }} preceding and current row
+        ) as lowest_low_{{ stoch_k }}
     from moves
 
 ),
@@ -267,9 +283,9 @@ stochastic as (
     select
         *,
         case
-            when rn >= 13 and highest_high_14 > lowest_low_14
-                then 100 * (close - lowest_low_14) / (highest_high_14 - lowest_low_14)
-            when rn >= 13 then 0
+            when rn >= {{ stoch_k - 1 }} and highest_high_{{ stoch_k }} > lowest_low_{{ stoch_k }}
+                then 100 * (close - lowest_low_{{ stoch_k }}) / (highest_high_{{ stoch_k }} - lowest_low_{{ stoch_k }})
+            when rn >= {{ stoch_k - 1 }} then 0
         end as fast_k
     from windows
 
@@ -280,7 +296,7 @@ stochastic_slow as (
     select
         *,
         avg(fast_k) over (
-            partition by ticker, timeframe order by rn rows between 2 preceding and current row
+            partition by ticker, timeframe order by rn rows between {{ stoch_k_slowing - 1 }} preceding and current row
         ) as slow_k
     from stochastic
 
@@ -291,7 +307,7 @@ stochastic_final as (
     select
         *,
         avg(slow_k) over (
-            partition by ticker, timeframe order by rn rows between 2 preceding and current row
+            partition by ticker, timeframe order by rn rows between {{ stoch_d - 1 }} preceding and current row
         ) as slow_d
     from stochastic_slow
 
@@ -304,15 +320,19 @@ stochastic_final as (
         tradlyte_macros.recurrence_term('close', 2.0 / (n + 1), 'mean_close_' ~ n, n - 1, 'anchor_ema_' ~ n),
         tradlyte_macros.recurrence_origin(n - 1), 1 - 2.0 / (n + 1))) -%}
 {%- endfor -%}
+{#- TA-Lib aligns MACD's fast EMA on the slow one: seeded with the SMA of the last `fast` bars
+    before the slow EMA's first value -#}
 {%- do recurrences.append((
     'macd_fast_ema',
-    tradlyte_macros.recurrence_term('close', 2.0 / 13, 'mean_close_12', 25, 'anchor_macd_fast_ema'),
-    tradlyte_macros.recurrence_origin(25), 1 - 2.0 / 13)) -%}
-{%- for column, x in [('rsi_avg_gain', 'gain'), ('rsi_avg_loss', 'loss'), ('atr_14', 'true_range')] -%}
+    tradlyte_macros.recurrence_term('close', 2.0 / (macd_fast + 1), 'mean_close_' ~ macd_fast, macd_slow - 1,
+                                    'anchor_macd_fast_ema'),
+    tradlyte_macros.recurrence_origin(macd_slow - 1), 1 - 2.0 / (macd_fast + 1))) -%}
+{%- for column, x, n in [('rsi_avg_gain', 'gain', periods.rsi), ('rsi_avg_loss', 'loss', periods.rsi),
+                         (atr, 'true_range', periods.atr)] -%}
     {%- do recurrences.append((
         column,
-        tradlyte_macros.recurrence_term(x, 1.0 / 14, 'mean_' ~ x ~ '_14', 14, 'anchor_' ~ column),
-        tradlyte_macros.recurrence_origin(14), 13.0 / 14)) -%}
+        tradlyte_macros.recurrence_term(x, 1.0 / n, 'mean_' ~ x ~ '_' ~ n, n, 'anchor_' ~ column),
+        tradlyte_macros.recurrence_origin(n), (n - 1.0) / n)) -%}
 {%- endfor %}
 
 {{ tradlyte_macros.linear_recurrences_cte('averages', 'stochastic_final', keys, recurrences) }},
@@ -321,7 +341,7 @@ macd_line as (
 
     select
         *,
-        case when rn >= 25 then macd_fast_ema - ema_26 end as macd_raw
+        case when rn >= {{ macd_slow - 1 }} then macd_fast_ema - ema_{{ macd_slow }} end as macd_raw
     from averages
 
 ),
@@ -331,16 +351,17 @@ macd_with_seed as (
     select
         *,
         avg(macd_raw) over (
-            partition by ticker, timeframe order by rn rows between 8 preceding and current row
-        ) as mean_macd_9
+            partition by ticker, timeframe order by rn rows between {{ macd_signal_period - 1 }} preceding and current row
+        ) as mean_macd_{{ macd_signal_period }}
     from macd_line
 
 ),
 
 {{ tradlyte_macros.linear_recurrences_cte('macd_averages', 'macd_with_seed', keys, [(
     'macd_signal',
-    tradlyte_macros.recurrence_term('macd_raw', 0.2, 'mean_macd_9', 33, 'anchor_macd_signal'),
-    tradlyte_macros.recurrence_origin(33), 0.8)]) }},
+    tradlyte_macros.recurrence_term('macd_raw', 2.0 / (macd_signal_period + 1), 'mean_macd_' ~ macd_signal_period,
+                                    lookback.macd, 'anchor_macd_signal'),
+    tradlyte_macros.recurrence_origin(lookback.macd), 1 - 2.0 / (macd_signal_period + 1))]) }},
 
 joined as (
 
@@ -353,26 +374,26 @@ joined as (
         close,
         rn,
         {% for n in sma_periods %}
-            case when rn >= {{ n - 1 }} then mean_close_{{ n }} end as sma_{{ n }},
+            case when rn >= {{ lookback['sma_' ~ n] }} then mean_close_{{ n }} end as sma_{{ n }},
         {% endfor %}
         {% for n in ema_periods %}
             ema_{{ n }},
         {% endfor %}
         macd_fast_ema,
-        case when rn >= 33 then macd_raw end as macd,
+        case when rn >= {{ lookback.macd }} then macd_raw end as macd,
         macd_signal,
         rsi_avg_gain,
         rsi_avg_loss,
-        case when rn >= 14 and rsi_avg_gain + rsi_avg_loss > 0
+        case when rn >= {{ lookback.rsi }} and rsi_avg_gain + rsi_avg_loss > 0
                 then 100 * rsi_avg_gain / (rsi_avg_gain + rsi_avg_loss)
-            when rn >= 14 then 0
-        end as rsi_14,
-        case when rn >= 19 then mean_close_20 + 2 * std_close_20 end as bb_upper,
-        case when rn >= 19 then mean_close_20 end as bb_middle,
-        case when rn >= 19 then mean_close_20 - 2 * std_close_20 end as bb_lower,
-        atr_14,
-        case when rn >= 17 then slow_k end as stoch_k,
-        case when rn >= 17 then slow_d end as stoch_d,
+            when rn >= {{ lookback.rsi }} then 0
+        end as {{ rsi }},
+        case when rn >= {{ lookback.bollinger }} then mean_close_{{ bb_period }} + {{ band }} end as bb_upper,
+        case when rn >= {{ lookback.bollinger }} then mean_close_{{ bb_period }} end as bb_middle,
+        case when rn >= {{ lookback.bollinger }} then mean_close_{{ bb_period }} - {{ band }} end as bb_lower,
+        {{ atr }},
+        case when rn >= {{ lookback.stochastic }} then slow_k end as stoch_k,
+        case when rn >= {{ lookback.stochastic }} then slow_d end as stoch_d,
         obv
     from macd_averages
     -- rows up to the anchor are only the windows' history: already stored
@@ -395,13 +416,13 @@ final as (
             cast(ema_{{ n }} as {{ tradlyte_macros.double_type() }}) as ema_{{ n }},
         {% endfor %}
         cast(macd as {{ tradlyte_macros.double_type() }}) as macd,
-        cast(case when rn >= 33 then macd_signal end as {{ tradlyte_macros.double_type() }}) as macd_signal,
-        cast(case when rn >= 33 then macd - macd_signal end as {{ tradlyte_macros.double_type() }}) as macd_hist,
-        cast(rsi_14 as {{ tradlyte_macros.double_type() }}) as rsi_14,
+        cast(case when rn >= {{ lookback.macd }} then macd_signal end as {{ tradlyte_macros.double_type() }}) as macd_signal,
+        cast(case when rn >= {{ lookback.macd }} then macd - macd_signal end as {{ tradlyte_macros.double_type() }}) as macd_hist,
+        cast({{ rsi }} as {{ tradlyte_macros.double_type() }}) as {{ rsi }},
         cast(bb_upper as {{ tradlyte_macros.double_type() }}) as bb_upper,
         cast(bb_middle as {{ tradlyte_macros.double_type() }}) as bb_middle,
         cast(bb_lower as {{ tradlyte_macros.double_type() }}) as bb_lower,
-        cast(atr_14 as {{ tradlyte_macros.double_type() }}) as atr_14,
+        cast({{ atr }} as {{ tradlyte_macros.double_type() }}) as {{ atr }},
         cast(stoch_k as {{ tradlyte_macros.double_type() }}) as stoch_k,
         cast(stoch_d as {{ tradlyte_macros.double_type() }}) as stoch_d,
         cast(obv as {{ tradlyte_macros.double_type() }}) as obv,

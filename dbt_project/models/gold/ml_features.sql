@@ -41,8 +41,13 @@
 {%- set anchor = var('fib_anchor') -%}
 {%- set eps = ml_epsilon() -%}
 {%- set double = tradlyte_macros.double_type() -%}
-{%- set sma_periods = [5, 10, 20, 50, 200] -%}
-{%- set ema_periods = [12, 26, 50, 200] -%}
+{#- the gold indicators (var indicator_periods) and their warm-up bar -#}
+{%- set periods = var('indicator_periods') -%}
+{%- set sma_periods = periods.sma -%}
+{%- set ema_periods = periods.ema -%}
+{%- set rsi = 'rsi_' ~ periods.rsi -%}
+{%- set atr = 'atr_' ~ periods.atr -%}
+{%- set warm_index = tradlyte_macros.ta_lookbacks(periods).warm -%}
 {#- the per-row columns of `moves` the windows read, carried to `ordered` without the lists -#}
 {%- set narrow_columns = [
     'ticker', 'security_key', 'session_date', 'session_index', 'rn', 'ticker_rn', 'security_first_date',
@@ -54,8 +59,8 @@
 {%- set indicator_features = [] -%}
 {%- for p in sma_periods %}{% do indicator_features.append('ind_sma_' ~ p) %}{% endfor -%}
 {%- for p in ema_periods %}{% do indicator_features.append('ind_ema_' ~ p) %}{% endfor -%}
-{%- do indicator_features.extend(['ind_macd', 'ind_macd_signal', 'ind_macd_hist', 'ind_rsi_14', 'ind_bb_position',
-                                  'ind_bb_width', 'ind_atr_14', 'ind_stoch_k', 'ind_stoch_d']) -%}
+{%- do indicator_features.extend(['ind_macd', 'ind_macd_signal', 'ind_macd_hist', 'ind_' ~ rsi, 'ind_bb_position',
+                                  'ind_bb_width', 'ind_' ~ atr, 'ind_stoch_k', 'ind_stoch_d']) -%}
 {#- the close against the last complete 8d and 21d bars (session_context) -#}
 {%- set fib_features = [] -%}
 {%- for n in fib_context -%}
@@ -216,7 +221,7 @@ fib_{{ n }}d as (
     from bars
     inner join calendar on bars.first_session_date = calendar.session_date
     where
-        bars.timeframe = '{{ n }}d'
+        bars.timeframe = '{{ tradlyte_macros.sessions_timeframe(n) }}'
         and bars.last_session_date >= (select min(inputs.session_date) from inputs)
 
 ),
@@ -232,8 +237,8 @@ session_context as (
     select
         moves.*,
         -- gold indicators of this session's daily bar; a reused symbol's indicators still
-        -- carry the previous company's bars until the new series has 200 rows
-        {% set own_history = '(moves.rn = moves.ticker_rn or moves.rn >= 199)' %}
+        -- carry the previous company's bars until the new series has 200 rows (is warm)
+        {% set own_history = '(moves.rn = moves.ticker_rn or moves.rn >= ' ~ warm_index ~ ')' %}
         {% for p in sma_periods %}
             case when {{ own_history }} then indicators.sma_{{ p }} / moves.close - 1 end as ind_sma_{{ p }},
         {% endfor %}
@@ -243,7 +248,7 @@ session_context as (
         case when {{ own_history }} then indicators.macd / moves.close end as ind_macd,
         case when {{ own_history }} then indicators.macd_signal / moves.close end as ind_macd_signal,
         case when {{ own_history }} then indicators.macd_hist / moves.close end as ind_macd_hist,
-        case when {{ own_history }} then indicators.rsi_14 / 100 end as ind_rsi_14,
+        case when {{ own_history }} then indicators.{{ rsi }} / 100 end as ind_{{ rsi }},
         case
             when {{ own_history }}
                 then (moves.close - indicators.bb_lower) / nullif(indicators.bb_upper - indicators.bb_lower, 0)
@@ -252,7 +257,7 @@ session_context as (
             when {{ own_history }}
                 then (indicators.bb_upper - indicators.bb_lower) / indicators.bb_middle
         end as ind_bb_width,
-        case when {{ own_history }} then indicators.atr_14 / moves.close end as ind_atr_14,
+        case when {{ own_history }} then indicators.{{ atr }} / moves.close end as ind_{{ atr }},
         case when {{ own_history }} then indicators.stoch_k / 100 end as ind_stoch_k,
         case when {{ own_history }} then indicators.stoch_d / 100 end as ind_stoch_d,
         coalesce({{ own_history }} and indicators.is_warm, false) as ind_is_warm,

@@ -27,11 +27,21 @@
       new_52w_high / new_52w_low     on daily bars, close above the highest / below the lowest
                                      close of the previous var high_low_window (252) sessions
                                      (value: close)
+    The periods are vars: cross_sma_periods (50, 200) and the RSI of indicator_periods (14).
     Incremental: see macros/signals_restatement.sql. -#}
 
 {%- set overbought = var('rsi_overbought') -%}
 {%- set oversold = var('rsi_oversold') -%}
 {%- set window = var('high_low_window') -%}
+{%- set periods = var('indicator_periods') -%}
+{%- for n in var('cross_sma_periods') if n not in periods.sma -%}
+    {{ exceptions.raise_compiler_error('cross_sma_periods: SMA ' ~ n ~ ' is not one of indicator_periods.sma '
+        ~ periods.sma) }}
+{%- endfor -%}
+{%- set fast_period, slow_period = var('cross_sma_periods') -%}
+{%- set fast_sma = 'sma_' ~ fast_period -%}
+{%- set slow_sma = 'sma_' ~ slow_period -%}
+{%- set rsi = 'rsi_' ~ periods.rsi -%}
 
 with
 
@@ -80,11 +90,11 @@ with_previous as (
 
     select
         *,
-        lag(sma_50) over series_order as previous_sma_50,
-        lag(sma_200) over series_order as previous_sma_200,
+        lag({{ fast_sma }}) over series_order as previous_{{ fast_sma }},
+        lag({{ slow_sma }}) over series_order as previous_{{ slow_sma }},
         lag(macd) over series_order as previous_macd,
         lag(macd_signal) over series_order as previous_macd_signal,
-        lag(rsi_14) over series_order as previous_rsi_14,
+        lag({{ rsi }}) over series_order as previous_{{ rsi }},
         lag(close) over series_order as previous_close,
         lag(bb_upper) over series_order as previous_bb_upper,
         lag(bb_lower) over series_order as previous_bb_lower,
@@ -117,12 +127,14 @@ eligible as (
 events as (
 
     {% set rules = [
-        ('golden_cross', 'bullish', 'sma_50', 'previous_sma_50 <= previous_sma_200 and sma_50 > sma_200'),
-        ('death_cross', 'bearish', 'sma_50', 'previous_sma_50 >= previous_sma_200 and sma_50 < sma_200'),
+        ('golden_cross', 'bullish', fast_sma, 'previous_' ~ fast_sma ~ ' <= previous_' ~ slow_sma
+            ~ ' and ' ~ fast_sma ~ ' > ' ~ slow_sma),
+        ('death_cross', 'bearish', fast_sma, 'previous_' ~ fast_sma ~ ' >= previous_' ~ slow_sma
+            ~ ' and ' ~ fast_sma ~ ' < ' ~ slow_sma),
         ('macd_cross_up', 'bullish', 'macd', 'previous_macd <= previous_macd_signal and macd > macd_signal'),
         ('macd_cross_down', 'bearish', 'macd', 'previous_macd >= previous_macd_signal and macd < macd_signal'),
-        ('rsi_overbought', 'bearish', 'rsi_14', 'previous_rsi_14 <= ' ~ overbought ~ ' and rsi_14 > ' ~ overbought),
-        ('rsi_oversold', 'bullish', 'rsi_14', 'previous_rsi_14 >= ' ~ oversold ~ ' and rsi_14 < ' ~ oversold),
+        ('rsi_overbought', 'bearish', rsi, 'previous_' ~ rsi ~ ' <= ' ~ overbought ~ ' and ' ~ rsi ~ ' > ' ~ overbought),
+        ('rsi_oversold', 'bullish', rsi, 'previous_' ~ rsi ~ ' >= ' ~ oversold ~ ' and ' ~ rsi ~ ' < ' ~ oversold),
         ('bb_break_up', 'bullish', 'close', 'previous_close <= previous_bb_upper and close > bb_upper'),
         ('bb_break_down', 'bearish', 'close', 'previous_close >= previous_bb_lower and close < bb_lower'),
         ('new_52w_high', 'bullish', 'close',
