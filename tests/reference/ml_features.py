@@ -148,6 +148,23 @@ def _rolling_one_security(g: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
+def row_features(rows: pd.DataFrame) -> pd.DataFrame:
+    """The features of each row's own bar: candle shape (Qlib KBAR) and prices over close."""
+    o, h, lo, c = rows["open"], rows["high"], rows["low"], rows["close"]
+    return pd.DataFrame({
+        "kmid": (c - o) / o, "klen": (h - lo) / o, "kmid2": (c - o) / (h - lo + EPS),
+        "kup": (h - np.maximum(o, c)) / o, "kup2": (h - np.maximum(o, c)) / (h - lo + EPS),
+        "klow": (np.minimum(o, c) - lo) / o, "klow2": (np.minimum(o, c) - lo) / (h - lo + EPS),
+        "ksft": (2 * c - h - lo) / o, "ksft2": (2 * c - h - lo) / (h - lo + EPS),
+        "open0": o / c, "high0": h / c, "low0": lo / c, "vwap0": rows["vwap"] / c,
+    }, index=rows.index)
+
+
+def rolling_features(series: pd.DataFrame) -> pd.DataFrame:
+    """The window features of one security's series (rows in order), columns <feature>_<d>."""
+    return pd.DataFrame(_rolling_one_security(series), index=series.index)
+
+
 def compute_features(daily: pd.DataFrame, listings: pd.DataFrame, fib_bars: pd.DataFrame,
                      indicators: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
     """gold.ml_features from its inputs. `daily`: the 1d rows of gold.bars with session_date
@@ -158,19 +175,13 @@ def compute_features(daily: pd.DataFrame, listings: pd.DataFrame, fib_bars: pd.D
     rows = rows.sort_values(["ticker", "security_key", "session_date"]).reset_index(drop=True)
     parts = []
     for _key, g in rows.groupby(["ticker", "security_key"], sort=False):
-        parts.append(pd.DataFrame(_rolling_one_security(g), index=g.index))
+        parts.append(rolling_features(g))
     rolled = pd.concat(parts).sort_index()
-    o, h, lo, c = rows["open"], rows["high"], rows["low"], rows["close"]
     feats = pd.DataFrame({
         "ticker": rows["ticker"], "session_date": rows["session_date"], "session_index": rows["session_index"],
         "security_key": rows["security_key"], "series_row": rows["rn"],
-        "kmid": (c - o) / o, "klen": (h - lo) / o, "kmid2": (c - o) / (h - lo + EPS),
-        "kup": (h - np.maximum(o, c)) / o, "kup2": (h - np.maximum(o, c)) / (h - lo + EPS),
-        "klow": (np.minimum(o, c) - lo) / o, "klow2": (np.minimum(o, c) - lo) / (h - lo + EPS),
-        "ksft": (2 * c - h - lo) / o, "ksft2": (2 * c - h - lo) / (h - lo + EPS),
-        "open0": o / c, "high0": h / c, "low0": lo / c, "vwap0": rows["vwap"] / c,
     })
-    feats = pd.concat([feats, rolled], axis=1)
+    feats = pd.concat([feats, row_features(rows), rolled], axis=1)
     # the last complete Fibonacci bar: bucket (index + 1) // n - 1 of the global session index
     for n in FIB_CONTEXT:
         bars = fib_bars[fib_bars["timeframe"] == f"{n}d"].merge(

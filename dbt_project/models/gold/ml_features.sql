@@ -32,14 +32,14 @@
     eight features, which come from a small window pass of their own) is joined to the narrow
     rows first; one window pass then computes every rolling aggregate (rolling_stats); the
     60-row lists stop at `ordered` (a projection); after the windows come only projections.
-    Each window aggregate and feature is written once, in macros/ml_feature_formulas.sql, and
-    used by both passes. -#}
+    Each window aggregate and feature is written once, in the local package's
+    macros/macros/ml_feature_formulas.sql, and used by both passes. -#}
 
 {%- set windows = [5, 10, 20, 30, 60] -%}
 {%- set max_window = 60 -%}
 {%- set fib_context = [8, 21] -%}
 {%- set anchor = var('fib_anchor') -%}
-{%- set eps = ml_epsilon() -%}
+{%- set eps = tradlyte_macros.ml_epsilon() -%}
 {%- set double = tradlyte_macros.double_type() -%}
 {#- the gold indicators (var indicator_periods) and their warm-up bar -#}
 {%- set periods = var('indicator_periods') -%}
@@ -67,18 +67,11 @@
     {%- do fib_features.extend(['fib' ~ n ~ '_return', 'fib' ~ n ~ '_position', 'fib' ~ n ~ '_kmid']) -%}
 {%- endfor -%}
 {#- the window aggregates of `rolling_stats` (macro ml_window_stat), one column per window size: <stat>_<d> -#}
-{%- set window_stats = [
-    'close_lag', 'close_mean', 'close_std', 'close_slope', 'high_max', 'low_min', 'close_volume_corr',
-    'change_corr', 'up_share', 'down_share', 'gain_sum', 'loss_sum', 'volume_mean', 'volume_std',
-    'return_volume_mean', 'return_volume_std', 'volume_gain_sum', 'volume_loss_sum'] -%}
+{%- set window_stats = tradlyte_macros.ml_window_stats() -%}
 {#- the window features (macro ml_window_feature), one column per window size: <feature>_<d> -#}
-{%- set window_features = [
-    'roc', 'ma', 'std', 'beta', 'rsqr', 'resi', 'max', 'min', 'qtlu', 'qtld', 'rank', 'rsv', 'imax', 'imin',
-    'imxd', 'corr', 'cord', 'cntp', 'cntn', 'cntd', 'sump', 'sumn', 'sumd', 'vma', 'vstd', 'wvma', 'vsump',
-    'vsumn', 'vsumd'] -%}
+{%- set window_features = tradlyte_macros.ml_window_features() -%}
 {#- features of the row itself (macro ml_row_feature): candle shape (Qlib KBAR), prices over close -#}
-{%- set row_features = [
-    'kmid', 'klen', 'kmid2', 'kup', 'kup2', 'klow', 'klow2', 'ksft', 'ksft2', 'open0', 'high0', 'low0', 'vwap0'] -%}
+{%- set row_features = tradlyte_macros.ml_row_features() -%}
 {#- ranked across each session; the window stats they read, computed again by cross_inputs -#}
 {%- set cross_section_row = ['kmid'] -%}
 {%- set cross_section_windows = [('roc', 5), ('roc', 20), ('ma', 20), ('std', 20), ('vma', 20), ('rsv', 20),
@@ -160,7 +153,7 @@ cross_stats as (
         vwap,
         volume,
         {% for stat, d in cross_section_stats %}
-            {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not loop.last }}
+            {{ tradlyte_macros.ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
     from moves
 
@@ -172,10 +165,10 @@ cross_inputs as (
         ticker,
         session_date,
         {% for f in cross_section_row %}
-            {{ ml_row_feature(f) }} as {{ f }},
+            {{ tradlyte_macros.ml_row_feature(f) }} as {{ f }},
         {% endfor %}
         {% for f, d in cross_section_windows %}
-            {{ ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not loop.last }}
+            {{ tradlyte_macros.ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not loop.last }}
         {% endfor %}
     from cross_stats
     {% if is_incremental() %}
@@ -237,7 +230,7 @@ session_context as (
     select
         moves.*,
         -- gold indicators of this session's daily bar; a reused symbol's indicators still
-        -- carry the previous company's bars until the new series has 200 rows (is warm)
+        -- carry the previous company's bars until the new series has 200 rows
         {% set own_history = '(moves.rn = moves.ticker_rn or moves.rn >= ' ~ warm_index ~ ')' %}
         {% for p in sma_periods %}
             case when {{ own_history }} then indicators.sma_{{ p }} / moves.close - 1 end as ind_sma_{{ p }},
@@ -306,7 +299,7 @@ rolling_stats as (
         {% for d in windows %}
             {%- set last_window = loop.last %}
             {% for stat in window_stats %}
-                {{ ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
+                {{ tradlyte_macros.ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
             {% endfor %}
         {% endfor %}
     from session_context
@@ -344,12 +337,12 @@ rolling_features as (
     select
         *,
         {% for f in row_features %}
-            {{ ml_row_feature(f) }} as {{ f }},
+            {{ tradlyte_macros.ml_row_feature(f) }} as {{ f }},
         {% endfor %}
         {% for d in windows %}
             {%- set last_window = loop.last %}
             {% for f in window_features %}
-                {{ ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
+                {{ tradlyte_macros.ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
             {% endfor %}
         {% endfor %}
     from ordered

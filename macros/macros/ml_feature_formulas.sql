@@ -1,7 +1,29 @@
 {#- The formulas of gold.ml_features (Qlib Alpha158-style), one definition each: the model
     computes most of them once per row and the cross-sectional inputs again in a narrow pass of
     their own, from the same macros. Columns are those of the model's `moves` CTE (window
-    stats) and of its window stats (window features). -#}
+    stats: ticker, security_key, rn, OHLCV and the day-over-day moves) and of its window stats
+    (window features: <stat>_<d>, and the order statistics close_q80_<d>, close_q20_<d>,
+    close_rank_count_<d>, high_argmax_<d>, low_argmin_<d>). -#}
+
+{#- The names each formula macro knows, in the mart's column order. -#}
+{% macro ml_window_stats() -%}
+    {{ return([
+        'close_lag', 'close_mean', 'close_std', 'close_slope', 'high_max', 'low_min', 'close_volume_corr',
+        'change_corr', 'up_share', 'down_share', 'gain_sum', 'loss_sum', 'volume_mean', 'volume_std',
+        'return_volume_mean', 'return_volume_std', 'volume_gain_sum', 'volume_loss_sum']) }}
+{%- endmacro %}
+
+{% macro ml_window_features() -%}
+    {{ return([
+        'roc', 'ma', 'std', 'beta', 'rsqr', 'resi', 'max', 'min', 'qtlu', 'qtld', 'rank', 'rsv', 'imax', 'imin',
+        'imxd', 'corr', 'cord', 'cntp', 'cntn', 'cntd', 'sump', 'sumn', 'sumd', 'vma', 'vstd', 'wvma', 'vsump',
+        'vsumn', 'vsumd']) }}
+{%- endmacro %}
+
+{% macro ml_row_features() -%}
+    {{ return(['kmid', 'klen', 'kmid2', 'kup', 'kup2', 'klow', 'klow2', 'ksft', 'ksft2', 'open0', 'high0', 'low0',
+               'vwap0']) }}
+{%- endmacro %}
 
 {#- Added to a denominator that can be zero (Qlib's 1e-12). -#}
 {% macro ml_epsilon() -%}
@@ -41,11 +63,11 @@
 {#- One window feature of the last d rows, from the stats of `rolling_stats` / `ordered`; NULL
     until the series has the rows it needs (d, or d + 1 for a change feature). -#}
 {% macro ml_window_feature(feature, d) -%}
-    {%- set eps = ml_epsilon() -%}
+    {%- set eps = tradlyte_macros.ml_epsilon() -%}
     {%- set double = tradlyte_macros.double_type() -%}
     {%- set sum_of_moves = 'gain_sum_' ~ d ~ ' + loss_sum_' ~ d ~ ' + ' ~ eps -%}
     {%- set sum_of_volume_moves = 'volume_gain_sum_' ~ d ~ ' + volume_loss_sum_' ~ d ~ ' + ' ~ eps -%}
-    case when rn >= {{ d if feature in ml_change_features() else d - 1 }} then
+    case when rn >= {{ d if feature in tradlyte_macros.ml_change_features() else d - 1 }} then
     {%- if feature == 'roc' %} close_lag_{{ d }} / close
     {%- elif feature == 'ma' %} close_mean_{{ d }} / close
     {%- elif feature == 'std' %} close_std_{{ d }} / close
@@ -83,7 +105,7 @@
 
 {#- One feature of the row's own bar: candle shape (Qlib KBAR) and prices over close. -#}
 {% macro ml_row_feature(feature) -%}
-    {%- set eps = ml_epsilon() -%}
+    {%- set eps = tradlyte_macros.ml_epsilon() -%}
     {%- set bar_range = '(high - low + ' ~ eps ~ ')' -%}
     {%- if feature == 'kmid' -%} (close - open) / open
     {%- elif feature == 'klen' -%} (high - low) / open
