@@ -89,7 +89,9 @@
     {%- if target.type != 'spark' or not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set root = env_var('TRADLYTE_SPARK_RAW', '../data/lake/raw_polygon') | replace('\\', '/') -%}
+    {#- the data folder as profiles/profiles.yml finds it (TRADLYTE_DATA_DIR, else the clone's data/) -#}
+    {%- set data_dir = env_var('TRADLYTE_DATA_DIR', flags.PROFILES_DIR ~ '/../data') -%}
+    {%- set root = env_var('TRADLYTE_SPARK_RAW', data_dir ~ '/lake/raw_polygon') | replace('\\', '/') -%}
     {%- set spark_types = {'varchar': 'string', 'timestamptz': 'timestamp'} -%}
     {% do run_query('create schema if not exists raw_polygon') %}
     {% for table, columns in lake_raw_tables().items() %}
