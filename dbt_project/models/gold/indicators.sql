@@ -33,10 +33,12 @@
     first bar, is recomputed whole. -#}
 
 {%- set keys = ['ticker', 'timeframe'] -%}
+{%- set double = tradlyte_macros.double_type() -%}
 {%- set periods = var('indicator_periods') -%}
 {%- set sma_periods = periods.sma -%}
 {%- set ema_periods = periods.ema -%}
-{%- set macd_fast, macd_slow, macd_signal_period = periods.macd -%}
+{#- MACD: fast and slow EMA, and the period of its signal EMA -#}
+{%- set macd_fast, macd_slow, signal_period = periods.macd -%}
 {%- set bb_period, bb_deviations = periods.bollinger -%}
 {%- set band = bb_deviations ~ ' * std_close_' ~ bb_period -%}
 {%- set stoch_k, stoch_k_slowing, stoch_d = periods.stochastic -%}
@@ -217,7 +219,7 @@ trimmed as (
             {% if is_incremental() %}
                 restarts.anchor_{{ column }},
             {% else %}
-                cast(null as {{ tradlyte_macros.double_type() }}) as anchor_{{ column }},
+                cast(null as {{ double }}) as anchor_{{ column }},
             {% endif %}
         {% endfor %}
         close_windows.*
@@ -351,17 +353,17 @@ macd_with_seed as (
     select
         *,
         avg(macd_raw) over (
-            partition by ticker, timeframe order by rn rows between {{ macd_signal_period - 1 }} preceding and current row
-        ) as mean_macd_{{ macd_signal_period }}
+            partition by ticker, timeframe order by rn rows between {{ signal_period - 1 }} preceding and current row
+        ) as mean_macd_{{ signal_period }}
     from macd_line
 
 ),
 
 {{ tradlyte_macros.linear_recurrences_cte('macd_averages', 'macd_with_seed', keys, [(
     'macd_signal',
-    tradlyte_macros.recurrence_term('macd_raw', 2.0 / (macd_signal_period + 1), 'mean_macd_' ~ macd_signal_period,
+    tradlyte_macros.recurrence_term('macd_raw', 2.0 / (signal_period + 1), 'mean_macd_' ~ signal_period,
                                     lookback.macd, 'anchor_macd_signal'),
-    tradlyte_macros.recurrence_origin(lookback.macd), 1 - 2.0 / (macd_signal_period + 1))]) }},
+    tradlyte_macros.recurrence_origin(lookback.macd), 1 - 2.0 / (signal_period + 1))]) }},
 
 joined as (
 
@@ -410,28 +412,28 @@ final as (
         last_session_date,
         close,
         {% for n in sma_periods %}
-            cast(sma_{{ n }} as {{ tradlyte_macros.double_type() }}) as sma_{{ n }},
+            cast(sma_{{ n }} as {{ double }}) as sma_{{ n }},
         {% endfor %}
         {% for n in ema_periods %}
-            cast(ema_{{ n }} as {{ tradlyte_macros.double_type() }}) as ema_{{ n }},
+            cast(ema_{{ n }} as {{ double }}) as ema_{{ n }},
         {% endfor %}
-        cast(macd as {{ tradlyte_macros.double_type() }}) as macd,
-        cast(case when rn >= {{ lookback.macd }} then macd_signal end as {{ tradlyte_macros.double_type() }}) as macd_signal,
-        cast(case when rn >= {{ lookback.macd }} then macd - macd_signal end as {{ tradlyte_macros.double_type() }}) as macd_hist,
-        cast({{ rsi }} as {{ tradlyte_macros.double_type() }}) as {{ rsi }},
-        cast(bb_upper as {{ tradlyte_macros.double_type() }}) as bb_upper,
-        cast(bb_middle as {{ tradlyte_macros.double_type() }}) as bb_middle,
-        cast(bb_lower as {{ tradlyte_macros.double_type() }}) as bb_lower,
-        cast({{ atr }} as {{ tradlyte_macros.double_type() }}) as {{ atr }},
-        cast(stoch_k as {{ tradlyte_macros.double_type() }}) as stoch_k,
-        cast(stoch_d as {{ tradlyte_macros.double_type() }}) as stoch_d,
-        cast(obv as {{ tradlyte_macros.double_type() }}) as obv,
+        cast(macd as {{ double }}) as macd,
+        cast(case when rn >= {{ lookback.macd }} then macd_signal end as {{ double }}) as macd_signal,
+        cast(case when rn >= {{ lookback.macd }} then macd - macd_signal end as {{ double }}) as macd_hist,
+        cast({{ rsi }} as {{ double }}) as {{ rsi }},
+        cast(bb_upper as {{ double }}) as bb_upper,
+        cast(bb_middle as {{ double }}) as bb_middle,
+        cast(bb_lower as {{ double }}) as bb_lower,
+        cast({{ atr }} as {{ double }}) as {{ atr }},
+        cast(stoch_k as {{ double }}) as stoch_k,
+        cast(stoch_d as {{ double }}) as stoch_d,
+        cast(obv as {{ double }}) as obv,
         is_complete,
         rn >= {{ warm_index }} as is_warm,
         cast(rn as integer) as bar_index,
-        cast(macd_fast_ema as {{ tradlyte_macros.double_type() }}) as macd_fast_ema,
-        cast(rsi_avg_gain as {{ tradlyte_macros.double_type() }}) as rsi_avg_gain,
-        cast(rsi_avg_loss as {{ tradlyte_macros.double_type() }}) as rsi_avg_loss,
+        cast(macd_fast_ema as {{ double }}) as macd_fast_ema,
+        cast(rsi_avg_gain as {{ double }}) as rsi_avg_gain,
+        cast(rsi_avg_loss as {{ double }}) as rsi_avg_loss,
         {{ tradlyte_macros.run_timestamp() }} as updated_at
     from joined
 

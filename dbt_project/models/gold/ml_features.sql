@@ -299,7 +299,8 @@ rolling_stats as (
         {% for d in windows %}
             {%- set last_window = loop.last %}
             {% for stat in window_stats %}
-                {{ tradlyte_macros.ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
+                {{ tradlyte_macros.ml_window_stat(stat, d) }} as {{ stat }}_{{ d }}
+                {{- ',' if not (loop.last and last_window) }}
             {% endfor %}
         {% endfor %}
     from session_context
@@ -342,7 +343,8 @@ rolling_features as (
         {% for d in windows %}
             {%- set last_window = loop.last %}
             {% for f in window_features %}
-                {{ tradlyte_macros.ml_window_feature(f, d) }} as {{ f }}_{{ d }}{{ ',' if not (loop.last and last_window) }}
+                {{ tradlyte_macros.ml_window_feature(f, d) }} as {{ f }}_{{ d }}
+                {{- ',' if not (loop.last and last_window) }}
             {% endfor %}
         {% endfor %}
     from ordered
