@@ -25,6 +25,34 @@
                'vwap0']) }}
 {%- endmacro %}
 
+{#- The CTE `name`: every column of `relation` (a security's daily rows: ticker, security_key, rn,
+    OHLCV) plus the day-over-day moves the window stats read. -#}
+{% macro ml_moves_cte(name, relation) -%}
+{{ name }} as (
+
+    select
+        *,
+        close - previous_close as close_move,
+        volume - previous_volume as volume_move,
+        -- ln(volume), not Qlib's ln(volume + 1): a split rescales volume, and only a pure log
+        -- moves by a constant then, which leaves the correlation unchanged
+        ln(nullif(volume, 0)) as log_volume,
+        close / previous_close as close_ratio,
+        ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
+        abs(close / previous_close - 1) * volume as return_volume,
+        {{ tradlyte_macros.indicator('close > previous_close') }} as is_up,
+        {{ tradlyte_macros.indicator('close < previous_close') }} as is_down
+    from (
+        select
+            *,
+            lag(close) over (partition by ticker, security_key order by rn) as previous_close,
+            lag(volume) over (partition by ticker, security_key order by rn) as previous_volume
+        from {{ relation }}
+    ) as with_previous
+
+)
+{%- endmacro %}
+
 {#- Added to a denominator that can be zero (Qlib's 1e-12). -#}
 {% macro ml_epsilon() -%}
     1e-12

@@ -96,7 +96,7 @@ def test_feature_formulas_match_the_pandas_reference(warehouse):
     """Every row feature and, for two window sizes, every window stat and feature of
     macros/macros/ml_feature_formulas.sql on one series, against tests/reference (written from
     the documented formulas with numpy windows). The SQL around the macros is gold.ml_features'
-    shape: `moves` (day-over-day changes), the window stats, the order statistics of the lists."""
+    shape: the moves (ml_moves_cte), the window stats, the order statistics of the lists."""
     from tests.reference import ml_features as ref
 
     series = _bar_series()
@@ -113,25 +113,7 @@ def test_feature_formulas_match_the_pandas_reference(warehouse):
                 cast({{ c }} as {{ double }}) as {{ c }}{{ ',' if not loop.last }}{% endfor %}
             from fixtures.bar_series
         ),
-        moves as (
-            select
-                *,
-                close - previous_close as close_move,
-                volume - previous_volume as volume_move,
-                ln(nullif(volume, 0)) as log_volume,
-                close / previous_close as close_ratio,
-                ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
-                abs(close / previous_close - 1) * volume as return_volume,
-                {{ tradlyte_macros.indicator('close > previous_close') }} as is_up,
-                {{ tradlyte_macros.indicator('close < previous_close') }} as is_down
-            from (
-                select
-                    *,
-                    lag(close) over (partition by ticker, security_key order by rn) as previous_close,
-                    lag(volume) over (partition by ticker, security_key order by rn) as previous_volume
-                from bars
-            ) as with_previous
-        ),
+        {{ tradlyte_macros.ml_moves_cte('moves', 'bars') }},
         stats as (
             select
                 *,

@@ -112,29 +112,7 @@ series as (
 
 {{ ml_security_inputs('series', max_window) }},
 
-moves as (
-
-    select
-        *,
-        close - previous_close as close_move,
-        volume - previous_volume as volume_move,
-        -- ln(volume), not Qlib's ln(volume + 1): a split rescales volume, and only a pure log
-        -- moves by a constant then, which leaves the correlation unchanged
-        ln(nullif(volume, 0)) as log_volume,
-        close / previous_close as close_ratio,
-        ln(volume / nullif(previous_volume, 0) + 1) as log_volume_ratio,
-        abs(close / previous_close - 1) * volume as return_volume,
-        {{ tradlyte_macros.indicator('close > previous_close') }} as is_up,
-        {{ tradlyte_macros.indicator('close < previous_close') }} as is_down
-    from (
-        select
-            *,
-            lag(close) over (partition by ticker, security_key order by rn) as previous_close,
-            lag(volume) over (partition by ticker, security_key order by rn) as previous_volume
-        from inputs
-    ) as with_previous
-
-),
+{{ tradlyte_macros.ml_moves_cte('moves', 'inputs') }},
 
 -- noqa: disable=LT02
 -- the cross-sectional features, from a window pass of their own over narrow rows: each rank
