@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from alerts.rules import Rule
 from alerts.sql import compile_timeframe
-from alerts.warehouse import Warehouse
-
-NY = ZoneInfo("America/New_York")
+from core.calendar import ny_midnight
+from core.warehouse import Warehouse
 
 
 @dataclass
@@ -48,8 +46,8 @@ class BacktestResult:
 
 
 def backtest(wh: Warehouse, rule: Rule, start: date, end: date) -> BacktestResult:
-    lo = datetime.combine(start, time(0), tzinfo=NY).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=NY).astimezone(UTC) - timedelta(microseconds=1)
+    lo = ny_midnight(start)
+    hi = ny_midnight(end + timedelta(days=1)) - timedelta(microseconds=1)
     out = BacktestResult(rule.id, start, end)
     with wh.connect(read_only=True) as con:
         for tf in rule.timeframes:

@@ -19,6 +19,7 @@ A crash anywhere re-runs the same bars on restart; the dedup keys make that harm
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -26,7 +27,6 @@ import signal
 import socket
 import time
 import uuid
-import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,18 +34,32 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from alerts import channels as ch
+from alerts.audit import write_audit
 from alerts.rules import Rule, parse_duration
+from alerts.settings import DEFAULT_RULES, AlertsSettings, default_stale_grace
 from alerts.sql import compile_timeframe
 from alerts.state import RedisUnavailable, State, connect_redis, iso
-from alerts.warehouse import Warehouse, WarehouseError, write_audit
+from core.calendar import latest_closed_session
+from core.db import DatabaseError
+from core.errors import TradlyteError
+from core.settings import RedisSettings
+from core.targets import GOLD_READ_TARGETS
+from core.warehouse import Warehouse, warehouse_for
 
 log = logging.getLogger("tradlyte.alerts")
-DEFAULT_RULES = Path(__file__).resolve().parent / "rules"
 _EPS = timedelta(microseconds=1)
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(TradlyteError, ValueError):
+    """A setting or rule set the service cannot run with; the message says which."""
+
+
+def alerts_warehouse(kind: str | None = None) -> Warehouse:
+    """The warehouse gold is read from: `kind`, else TRADLYTE_ALERTS_WAREHOUSE (default duckdb)."""
+    kind = kind or AlertsSettings().warehouse
+    if kind not in GOLD_READ_TARGETS:
+        raise ConfigError(f"unknown warehouse {kind!r}: use {' or '.join(GOLD_READ_TARGETS)}")
+    return warehouse_for(kind)
 
 
 def _rate_limits_from_env(text: str | None) -> dict[str, tuple[int, int]]:
@@ -78,12 +92,12 @@ class AlertsConfig:
     webhook_backoff: float = 0.5
     rate_limits: dict[str, tuple[int, int]] = field(default_factory=dict)
     check_staleness: bool = True
-    stale_grace: timedelta = timedelta(hours=6)
+    stale_grace: timedelta = field(default_factory=default_stale_grace)
     system_channels: tuple[str, ...] | None = None
     heartbeat_ttl: int = 180
     batch_size: int = 500
     start_at: datetime | None = None       # first run without a cursor: bars from here (default: latest bar)
-    warehouse: Warehouse = field(default_factory=Warehouse.from_env)
+    warehouse: Warehouse = field(default_factory=alerts_warehouse)
 
     def __post_init__(self) -> None:
         self.stream = self.stream or self.prefix + "stream"
@@ -91,27 +105,24 @@ class AlertsConfig:
 
     @classmethod
     def from_env(cls, **overrides) -> AlertsConfig:
-        env = os.environ
+        env = AlertsSettings()
         kw: dict = {
-            "rules_path": Path(env.get("TRADLYTE_ALERTS_RULES", DEFAULT_RULES)),
-            "redis_url": env.get("TRADLYTE_REDIS_URL", "redis://127.0.0.1:6379/0"),
-            "prefix": env.get("TRADLYTE_ALERTS_PREFIX", "tradlyte:alerts:"),
-            "stream": env.get("TRADLYTE_ALERTS_STREAM"),
-            "dead_letter_stream": env.get("TRADLYTE_ALERTS_DEAD_LETTER_STREAM"),
-            "webhook_url": env.get("TRADLYTE_ALERTS_WEBHOOK_URL"),
-            "webhook_secret": env.get("TRADLYTE_ALERTS_WEBHOOK_SECRET", ""),
-            "rate_limits": _rate_limits_from_env(env.get("TRADLYTE_ALERTS_RATE_LIMIT")),
+            "rules_path": env.rules,
+            "redis_url": RedisSettings().url.get_secret_value(),
+            "prefix": env.prefix,
+            "stream": env.stream,
+            "dead_letter_stream": env.dead_letter_stream,
+            "webhook_url": env.webhook_url.get_secret_value() if env.webhook_url else None,
+            "webhook_secret": env.webhook_secret.get_secret_value(),
+            "webhook_backoff": env.webhook_backoff,
+            "rate_limits": _rate_limits_from_env(env.rate_limit),
+            "batch_size": env.batch_size,
+            "check_staleness": env.check_staleness,
         }
-        if env.get("TRADLYTE_ALERTS_STALE_GRACE"):
-            kw["stale_grace"] = parse_duration(env["TRADLYTE_ALERTS_STALE_GRACE"])
-        if env.get("TRADLYTE_ALERTS_BATCH_SIZE"):
-            kw["batch_size"] = int(env["TRADLYTE_ALERTS_BATCH_SIZE"])
-        if env.get("TRADLYTE_ALERTS_WEBHOOK_BACKOFF"):
-            kw["webhook_backoff"] = float(env["TRADLYTE_ALERTS_WEBHOOK_BACKOFF"])
-        if env.get("TRADLYTE_ALERTS_START_AT"):
-            kw["start_at"] = _aware(datetime.fromisoformat(env["TRADLYTE_ALERTS_START_AT"]))
-        if env.get("TRADLYTE_ALERTS_CHECK_STALENESS", "1").lower() in ("0", "false", "no"):
-            kw["check_staleness"] = False
+        if env.stale_grace:
+            kw["stale_grace"] = parse_duration(env.stale_grace)
+        if env.start_at:
+            kw["start_at"] = _aware(env.start_at)
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**kw)
 
@@ -132,20 +143,6 @@ class Staleness:
     expected_session: date | None
 
 
-def expected_session(now: datetime, grace: timedelta) -> date | None:
-    """The latest NYSE session whose close + grace has passed at `now`."""
-    import pandas as pd
-    import pandas_market_calendars as mcal
-
-    cal = mcal.get_calendar("NYSE")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas deprecation noise inside pandas_market_calendars
-        sched = cal.schedule(start_date=(now - timedelta(days=20)).date(), end_date=now.date())
-    closes = pd.to_datetime(sched["market_close"], utc=True)
-    done = closes[closes + pd.Timedelta(grace) <= pd.Timestamp(now)]
-    return None if done.empty else done.index[-1].date()
-
-
 def latest_gold_session(con) -> date | None:
     row = con.query("select max(last_session_date) from gold.bars where timeframe = ? and is_complete", ["1d"])
     if row[0][0] is None:
@@ -159,13 +156,18 @@ def latest_gold_session(con) -> date | None:
 _crash_counter = {"n": 0}
 
 
+@functools.cache
+def _crash_target() -> int | None:
+    return AlertsSettings().crash_at
+
+
 def crash_point(name: str) -> None:
     """With TRADLYTE_ALERTS_CRASH_AT=N, SIGKILL this process at the N-th crash point (tests)."""
-    target = os.environ.get("TRADLYTE_ALERTS_CRASH_AT")
+    target = _crash_target()
     if not target:
         return
     _crash_counter["n"] += 1
-    if _crash_counter["n"] == int(target):
+    if _crash_counter["n"] == target:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -225,7 +227,7 @@ class Evaluator:
     # ---------------------------------------------------------------- one pass
     def run_once(self) -> RunResult:
         """One pass. Raises RedisUnavailable if Redis fails at any point (what was not marked
-        delivered is retried on the next pass) and WarehouseError if gold cannot be read."""
+        delivered is retried on the next pass) and DatabaseError if gold cannot be read."""
         import redis
 
         try:
@@ -248,11 +250,11 @@ class Evaluator:
                                                else [])
             missing = [f"gold.{t}" for t in needed if not con.table_exists("gold", t)]
             if missing:
-                raise WarehouseError(f"{', '.join(missing)} not found in {wh.describe()}: build gold first "
+                raise DatabaseError(f"{', '.join(missing)} not found in {wh.describe()}: build gold first "
                                      "(tradlyte dbt build)")
             if self.cfg.check_staleness:
                 latest = latest_gold_session(con)
-                expected = expected_session(now, self.cfg.stale_grace)
+                expected = latest_closed_session(now, self.cfg.stale_grace)
                 res.staleness = Staleness(latest is None or (expected is not None and latest < expected),
                                           latest, expected)
             candidates, uppers = self._evaluate(con, state) if not (res.staleness and res.staleness.stale) \
@@ -536,7 +538,7 @@ class Evaluator:
                 self.run_once()
                 failures = 0
                 delay = interval
-            except (RedisUnavailable, WarehouseError) as exc:
+            except (RedisUnavailable, DatabaseError) as exc:
                 failures += 1
                 delay = min(interval, 2 ** min(failures, 6))
                 log.error("alerts pass failed: %s; retrying in %.0fs", exc, delay)

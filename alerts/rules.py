@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from alerts.contract import INDICATOR_COLUMNS, SIGNAL_NAME_RE, TIMEFRAMES
+from core.calendar import NEW_YORK
+from core.contract import INDICATOR_COLUMNS, SIGNAL_NAME_RE, TIMEFRAMES
 
-NEW_YORK = ZoneInfo("America/New_York")
 CHANNELS = ("redis", "webhook", "log")
 RULE_ID_RE = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
 TICKER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_:]{0,19}$")

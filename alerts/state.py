@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 import redis
 
+from core.errors import TradlyteError
+
 # Atomically: if none of the dedup keys exist, XADD the entry, mark every dedup key, count the
 # delivery in the rate-limit window. Returns the stream id, or 0 if any key was already there.
 # KEYS: stream, rate key ('' for none), dedup keys...   ARGV: ttl, maxlen, window ttl, mark, k1, v1, ...
@@ -45,7 +47,7 @@ return id
 """
 
 
-class RedisUnavailable(RuntimeError):
+class RedisUnavailable(TradlyteError):
     """Redis (the alerts state store) cannot be reached: nothing was marked delivered."""
 
 

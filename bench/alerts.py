@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from alerts.contract import KNOWN_SIGNALS  # noqa: E402
 from alerts.evaluator import AlertsConfig, Evaluator, RunResult  # noqa: E402
 from alerts.rules import parse_rule  # noqa: E402
 from alerts.sql import compile_timeframe  # noqa: E402
 from alerts.state import State, connect_redis, iso  # noqa: E402
-from alerts.warehouse import Warehouse  # noqa: E402
+from core.contract import KNOWN_SIGNALS  # noqa: E402
+from core.warehouse import Warehouse  # noqa: E402
 
 NY = ZoneInfo("America/New_York")
 

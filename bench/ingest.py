@@ -35,11 +35,12 @@ def main() -> None:
 
     import pandas as pd
 
+    from core.calendar import nyse_schedule
     from ingestion.flatfiles import FlatFilesConfig, run_backfill
     from ingestion.flatfiles.helpers import read_flat_file
     from ingestion.s3_server import SeaweedS3
     from ingestion.sandbox.flatfiles import write_flat_files
-    from ingestion.sandbox.universe import UniverseSpec, build_universe, nyse_schedule
+    from ingestion.sandbox.universe import UniverseSpec, build_universe
 
     end = date(2024, 12, 31)
     sessions = nyse_schedule("2010-01-01", str(end))

@@ -45,7 +45,8 @@ def generate(workdir: Path, tickers: int, sessions: int, seed: int = 11) -> tupl
     import numpy as np
     import pandas as pd
 
-    from ingestion.sandbox.universe import ny_midnight_ms, nyse_schedule
+    from core.calendar import nyse_schedule
+    from ingestion.sandbox.universe import ny_midnight_ms
     from tests.spark.spark_support import write_raw_parquet
 
     calendar = nyse_schedule("2018-01-01", "2024-12-31")

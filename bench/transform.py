@@ -33,7 +33,8 @@ def peak_mib() -> float:
 
 def load_phase(path: str, tickers: int, sessions: int) -> None:
     """Runs in a child process so the generator's memory does not count as dbt's peak."""
-    from ingestion.sandbox.universe import UniverseSpec, build_universe, nyse_schedule
+    from core.calendar import nyse_schedule
+    from ingestion.sandbox.universe import UniverseSpec, build_universe
     from tests.dbt_support import RawWarehouse
 
     cal = nyse_schedule("1990-01-01", "2024-12-31")

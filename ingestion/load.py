@@ -1,21 +1,27 @@
-"""One load request, whatever the source: the real API, the bundled sandbox, or flat files."""
+"""One load request, whatever the source: the Polygon REST API (the real one, or any server that
+speaks its protocol, such as the sandbox: pass its `base_url`) or Polygon's flat files."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.errors import TradlyteError
 from ingestion.pipeline import LoadReport, run_source
 
 ALL_RESOURCES = ("daily_aggs", "grouped_daily", "minute_aggs", "tickers", "splits", "dividends",
                  "market_holidays")
+SOURCES = ("polygon", "flatfiles")
+
+
+class LoadError(TradlyteError):
+    """A load request that cannot run as asked."""
 
 
 @dataclass
 class LoadRequest:
-    source: str = "sandbox"  # polygon | sandbox | flatfiles
+    source: str = "polygon"  # polygon | flatfiles
     target: str = "duckdb"
     tickers: list[str] | None = None
     start: date | None = None
@@ -25,55 +31,49 @@ class LoadRequest:
     grouped_dates: list[date] | None = None
     requests_per_minute: float | None = None
     lookback_days: int = 5
-    sandbox_spec: dict | None = None
-
-
-@contextlib.contextmanager
-def _client_for(request: LoadRequest) -> Iterator:
-    from ingestion.polygon.helpers import PolygonClient
-
-    if request.source == "polygon":
-        yield PolygonClient(requests_per_minute=request.requests_per_minute or 5.0), None
-        return
-    from ingestion.sandbox.server import SandboxServer
-    from ingestion.sandbox.universe import UniverseSpec, build_universe
-
-    universe = build_universe(UniverseSpec(**(request.sandbox_spec or {})))
-    with SandboxServer(universe) as server:
-        yield PolygonClient(api_key=server.api_key, base_url=server.base_url,
-                            requests_per_minute=request.requests_per_minute), universe
+    # another server speaking Polygon's REST protocol (default POLYGON_BASE_URL / the real API)
+    base_url: str | None = None
+    api_key: str | None = None
 
 
 def run_load(request: LoadRequest, progress_factory: Callable | None = None) -> LoadReport:
     if request.source == "flatfiles":
-        from ingestion.flatfiles import run_backfill
-
-        if request.start is None:
-            raise ValueError("a flat-file backfill needs --from (and usually --to)")
-        weekdays = sum(1 for i in range(((request.end or date.today()) - request.start).days + 1)
-                       if (request.start + timedelta(days=i)).weekday() < 5)
-        progress = progress_factory(weekdays, "days") if progress_factory else None
-        return run_backfill(request.start, request.end or date.today(), request.target,
-                            kinds=("day", "minute") if request.minute_tickers else ("day",), progress=progress)
+        return _run_flatfiles(request, progress_factory)
+    if request.source != "polygon":
+        raise LoadError(f"unknown source {request.source!r}: use one of {', '.join(SOURCES)}")
 
     from ingestion.polygon import polygon_source
+    from ingestion.polygon.helpers import PolygonClient
+    from ingestion.polygon.settings import DEFAULT_REQUESTS_PER_MINUTE
 
-    with _client_for(request) as (client, universe):
-        tickers = request.tickers
-        minute_tickers = request.minute_tickers
-        if universe is not None:
-            tickers = tickers or sorted(universe.daily["ticker"].unique())
-            if minute_tickers is None and len(universe.minute):
-                minute_tickers = sorted(universe.minute["ticker"].unique())
-        resources = list(request.resources or ALL_RESOURCES)
-        if not request.grouped_dates and "grouped_daily" in resources and request.resources is None:
-            resources.remove("grouped_daily")
-        if not minute_tickers and "minute_aggs" in resources:
-            resources.remove("minute_aggs")
-        progress = progress_factory(len(tickers or []), "tickers") if progress_factory and tickers else None
-        source = polygon_source(
-            tickers=tickers, start=request.start, end=request.end, grouped_dates=request.grouped_dates,
-            minute_tickers=minute_tickers, client=client, lookback_days=request.lookback_days,
-            progress=progress,
-        ).with_resources(*resources)
-        return run_source(source, request.target)
+    # the free plan's pace, unless told otherwise (or talking to a local server that needs none)
+    rate = request.requests_per_minute
+    if rate is None and request.base_url is None:
+        rate = DEFAULT_REQUESTS_PER_MINUTE
+    client = PolygonClient(api_key=request.api_key, base_url=request.base_url, requests_per_minute=rate)
+    resources = list(request.resources or ALL_RESOURCES)
+    if not request.grouped_dates and "grouped_daily" in resources and request.resources is None:
+        resources.remove("grouped_daily")
+    if not request.minute_tickers and "minute_aggs" in resources:
+        resources.remove("minute_aggs")
+    tickers = request.tickers
+    progress = progress_factory(len(tickers), "tickers") if progress_factory and tickers else None
+    source = polygon_source(
+        tickers=tickers, start=request.start, end=request.end, grouped_dates=request.grouped_dates,
+        minute_tickers=request.minute_tickers, client=client, lookback_days=request.lookback_days,
+        progress=progress,
+    ).with_resources(*resources)
+    return run_source(source, request.target)
+
+
+def _run_flatfiles(request: LoadRequest, progress_factory: Callable | None) -> LoadReport:
+    from ingestion.flatfiles import run_backfill
+
+    if request.start is None:
+        raise LoadError("a flat-file backfill needs --from (and usually --to)")
+    end = request.end or date.today()
+    weekdays = sum(1 for i in range((end - request.start).days + 1)
+                   if (request.start + timedelta(days=i)).weekday() < 5)
+    progress = progress_factory(weekdays, "days") if progress_factory else None
+    return run_backfill(request.start, end, request.target,
+                        kinds=("day", "minute") if request.minute_tickers else ("day",), progress=progress)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import dlt
 
-from ingestion.destinations import make_destination, pipelines_dir
-from ingestion.polygon.settings import DATASET_NAME
+from core.settings import PathSettings
+from ingestion.destinations import make_destination
+from ingestion.raw_schema import DATASET_NAME
 
 log = logging.getLogger("tradlyte.ingestion")
 
@@ -37,7 +38,7 @@ def make_pipeline(target: str, name: str = "polygon") -> dlt.Pipeline:
         pipeline_name=f"tradlyte_{name}_{target}",
         destination=make_destination(target),
         dataset_name=DATASET_NAME,
-        pipelines_dir=str(pipelines_dir()),
+        pipelines_dir=str(PathSettings().pipelines()),
         progress="log" if os.environ.get("TRADLYTE_DLT_PROGRESS") else None,
     )
 

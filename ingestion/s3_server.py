@@ -77,8 +77,6 @@ class SeaweedS3:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL_S3": self.endpoint_url,
             "TRADLYTE_S3_ENDPOINT": self.endpoint_url,
-            "TRADLYTE_S3_ENDPOINT_HOST": self.endpoint_host,
-            "TRADLYTE_S3_USE_SSL": "false",
         }
 
     def boto3_client(self):

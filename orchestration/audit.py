@@ -1,7 +1,7 @@
 """The audit trail of the daily run: `ops.pipeline_runs` (one row per run) and
 `ops.pipeline_steps` (one row per step of a run), in the target's own warehouse.
 
-Connections go through `alerts.warehouse.Warehouse` (the same TRADLYTE_* settings as dbt's
+Connections go through `core.warehouse.Warehouse` (the same TRADLYTE_* settings as dbt's
 profile), each operation in one short span, so a DuckDB file is never held between steps.
 A run that resumes an interrupted one gets its own run id and points at it (`resumed_from`);
 the steps already done are recorded as `reused`.
@@ -10,14 +10,14 @@ the steps already done are recorded as `reused`.
 from __future__ import annotations
 
 import json
-import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from alerts.warehouse import Warehouse, pg_settings_from_env
+from core.db import ensure_postgres_database
+from core.warehouse import Warehouse, warehouse_for
 
 RUNS_DDL = """
 create table if not exists ops.pipeline_runs (
@@ -58,25 +58,6 @@ create table if not exists ops.pipeline_steps (
 """
 
 DONE_STEP_STATUSES = ("success", "reused")
-
-
-def lake_duckdb_path() -> Path:
-    from orchestration.paths import data_dir
-
-    return Path(os.environ.get("TRADLYTE_LAKE_DUCKDB_PATH", data_dir() / "lake.duckdb")).resolve()
-
-
-def warehouse_for(target: str) -> Warehouse:
-    """The warehouse a target's dbt build writes to, where its audit trail lives too."""
-    if target == "postgres":
-        return Warehouse(kind="postgres", pg=pg_settings_from_env())
-    if target == "lake":
-        return Warehouse(kind="duckdb", duckdb_path=lake_duckdb_path())
-    if target == "duckdb":
-        from orchestration.paths import duckdb_path
-
-        return Warehouse(kind="duckdb", duckdb_path=duckdb_path())
-    raise ValueError(f"unknown target {target!r}: use duckdb, postgres or lake")
 
 
 def now_utc() -> datetime:
@@ -132,9 +113,7 @@ class AuditTrail:
         if self._ready:
             return
         if self.warehouse.kind == "postgres":
-            from ingestion.destinations import ensure_postgres_database
-
-            ensure_postgres_database()
+            ensure_postgres_database(self.warehouse.pg)
         else:
             Path(self.warehouse.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
         with self.warehouse.connect(read_only=False) as con:

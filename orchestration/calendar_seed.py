@@ -13,16 +13,14 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from orchestration.paths import DBT_PROJECT_DIR
+from core.calendar import CALENDAR_START, nyse_schedule
+from core.resources import DBT_PROJECT_DIR
 
 SEED_PATH = DBT_PROJECT_DIR / "seeds" / "nyse_sessions.csv"
-FIRST_SESSION = "1962-01-02"
 
 
 def build_calendar(end: str):
-    from ingestion.sandbox.universe import nyse_schedule
-
-    sched = nyse_schedule(FIRST_SESSION, end).copy()
+    sched = nyse_schedule(CALENDAR_START.isoformat(), end).copy()
     sched.insert(1, "session_index", range(len(sched)))
     for col in ("market_open_at", "market_close_at"):
         sched[col] = sched[col].dt.strftime("%Y-%m-%d %H:%M:%S+00:00")

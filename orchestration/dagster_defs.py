@@ -10,7 +10,7 @@ on weekdays after the NYSE close, New York time, like `tradlyte schedule`.
 
 It is a second way to run the same steps, not a replacement for `tradlyte run`: no audit trail,
 run lock, alerts or publish. Target: `TRADLYTE_DAGSTER_TARGET` (duckdb, default, or postgres),
-with the warehouse where the CLI puts it (`orchestration.paths`, `TRADLYTE_*` settings).
+with the warehouse where the CLI puts it (`core.settings`: the `TRADLYTE_*` variables).
 """
 
 
@@ -26,10 +26,14 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from core.calendar import NEW_YORK_NAME
+from core.resources import DBT_PROJECT_DIR, MACROS_DIR, PROFILES_DIR
+from core.settings import PathSettings
 from ingestion.polygon import PolygonClient, polygon_source
-from ingestion.polygon.settings import DATASET_NAME, DEFAULT_REQUESTS_PER_MINUTE
+from ingestion.polygon.settings import DEFAULT_REQUESTS_PER_MINUTE
+from ingestion.raw_schema import DATASET_NAME
 from orchestration.daily_run import LOAD_RESOURCES
-from orchestration.paths import DBT_PROJECT_DIR, PROFILES_DIR, data_dir
+from orchestration.settings import RunSettings
 
 TARGETS = ("duckdb", "postgres")
 NYSE_CLOSE = datetime(2000, 1, 3, 16, 0)  # any weekday: only the time of day matters
@@ -37,7 +41,7 @@ PIPELINE_NAME = "polygon_dagster"  # its own dlt state, apart from the CLI's `tr
 
 
 def dagster_target() -> str:
-    target = os.environ.get("TRADLYTE_DAGSTER_TARGET", "duckdb")
+    target = RunSettings().dagster_target
     if target not in TARGETS:
         raise ValueError(f"TRADLYTE_DAGSTER_TARGET={target!r} is not supported: use duckdb or postgres "
                          "(the lake target runs through `tradlyte run --target lake`)")
@@ -46,7 +50,7 @@ def dagster_target() -> str:
 
 def ensure_dagster_home() -> Path:
     """`data/dagster` with a dagster.yaml that turns telemetry off (DAGSTER_HOME for `dagster dev`)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster").resolve()
+    home = Path(os.environ.get("DAGSTER_HOME") or PathSettings().data() / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -100,10 +104,9 @@ def make_pipeline(target: str) -> dlt.Pipeline:
 
 
 def _newest_loaded_session(target: str) -> date | None:
-    from orchestration.audit import warehouse_for
-    from orchestration.paths import duckdb_path
+    from core.warehouse import warehouse_for
 
-    if target == "duckdb" and not duckdb_path().exists():
+    if target == "duckdb" and not PathSettings().warehouse().exists():
         return None
     warehouse = warehouse_for(target)
     with warehouse.connect(read_only=True) as con:
@@ -128,7 +131,7 @@ def sessions_to_load(config: LoadConfig, target: str, as_of: datetime | None = N
     # a stand-in for the asset specs; the run builds the real pipeline at run time, so the
     # warehouse settings are read when the assets run, not when the definitions load
     dlt_pipeline=dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dagster_target(),
-                              dataset_name=DATASET_NAME, pipelines_dir=str(data_dir() / "dlt_pipelines")),
+                              dataset_name=DATASET_NAME, pipelines_dir=str(PathSettings().pipelines())),
     name="polygon_raw",
     dagster_dlt_translator=RawTableTranslator(),
 )
@@ -148,7 +151,7 @@ def polygon_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource, poly
 
 def _newest_project_file() -> float:
     folders = [DBT_PROJECT_DIR / name for name in ("models", "macros", "seeds", "snapshots", "tests")]
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", *[f for d in folders + [DBT_PROJECT_DIR.parent / "macros"]
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *[f for d in folders + [MACROS_DIR]
                                                     if d.exists() for f in d.rglob("*") if f.is_file()]]
     return max(f.stat().st_mtime for f in files)
 
@@ -173,13 +176,13 @@ def dbt_resource() -> DbtCliResource:
 def _prepare_warehouse(target: str, env: dict[str, str]) -> None:
     """What `tradlyte run` does before dbt: extensions and macro package in place, and empty raw
     tables for resources never loaded (dbt reads every raw table of the source)."""
-    from ingestion.duckdb_extensions import ensure_extensions
-    from orchestration.audit import warehouse_for
+    from core.db import ensure_duckdb_extensions
+    from core.warehouse import warehouse_for
     from orchestration.dbt_runner import ensure_packages
     from orchestration.raw_tables import ensure_raw_tables
 
     if target == "duckdb":
-        ensure_extensions(Path(env["TRADLYTE_DUCKDB_EXTENSIONS"]), ())
+        ensure_duckdb_extensions((), Path(env["TRADLYTE_DUCKDB_EXTENSIONS"]))
     ensure_packages(env)
     ensure_raw_tables(warehouse_for(target))
 
@@ -219,7 +222,7 @@ daily_job = dg.define_asset_job(
 
 daily_schedule = dg.ScheduleDefinition(
     name="tradlyte_daily_after_close", job=daily_job, cron_schedule=daily_cron(),
-    execution_timezone="America/New_York")
+    execution_timezone=NEW_YORK_NAME)
 
 defs = dg.Definitions(
     assets=[polygon_raw, tradlyte_dbt],

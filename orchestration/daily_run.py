@@ -94,14 +94,14 @@ class StepContext:
 
 
 def step_load(ctx: StepContext) -> StepOutcome:
-    from ingestion.load import LoadRequest, run_load
+    from ingestion.load import LoadRequest
+    from orchestration.sources import load
 
     opts = ctx.options
-    request = LoadRequest(source=opts.source, target=opts.target, resources=list(LOAD_RESOURCES),
+    request = LoadRequest(target=opts.target, resources=list(LOAD_RESOURCES),
                           grouped_dates=list(ctx.plan.sessions), start=ctx.plan.first_session,
-                          end=ctx.plan.last_session, requests_per_minute=opts.requests_per_minute,
-                          sandbox_spec=opts.sandbox_spec)
-    report = run_load(request)
+                          end=ctx.plan.last_session, requests_per_minute=opts.requests_per_minute)
+    report = load(opts.source, request, sandbox=opts.sandbox_spec)
     ctx.loaded_rows = report.total_rows
     rows = {k: v for k, v in sorted(report.rows.items()) if not k.startswith("_dlt")}
     return StepOutcome("load", "success", rows_in=len(ctx.plan.sessions), rows_out=report.total_rows,
@@ -130,7 +130,7 @@ class DbtEventRecorder:
 
 def _gold_row_counts(target: str, results) -> dict[str, int]:
     """Rows in each gold model the build produced (adapters do not report rows for tables)."""
-    from orchestration.audit import warehouse_for
+    from core.warehouse import warehouse_for
 
     relations = sorted({(r.node.schema, r.node.alias) for r in results
                         if r.node.resource_type == "model" and r.node.schema == "gold"
@@ -143,7 +143,7 @@ def _gold_row_counts(target: str, results) -> dict[str, int]:
 
 
 def step_dbt_build(ctx: StepContext) -> StepOutcome:
-    from orchestration.audit import warehouse_for
+    from core.warehouse import warehouse_for
     from orchestration.dbt_runner import run_dbt
     from orchestration.raw_tables import ensure_raw_tables
 
@@ -175,7 +175,7 @@ def step_alerts(ctx: StepContext) -> StepOutcome:
     """One pass of the alerts service over the new gold (what `tradlyte alerts run --once` does)."""
     from alerts.evaluator import AlertsConfig, Evaluator
     from alerts.rules import load_rules
-    from orchestration.audit import warehouse_for
+    from core.warehouse import warehouse_for
 
     if ctx.options.target not in ("duckdb", "postgres"):
         return StepOutcome("alerts", "skipped",
@@ -249,9 +249,9 @@ def run_daily(options: RunOptions) -> RunResult:
     run_id = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     audit = AuditTrail(options.target)
     if audit.warehouse.kind == "postgres":
-        from ingestion.destinations import ensure_postgres_database
+        from core.db import ensure_postgres_database
 
-        ensure_postgres_database()
+        ensure_postgres_database(audit.warehouse.pg)
     lock = lock_for(options.target)
     with run_context(run_id):
         lock.acquire(f"tradlyte run pid={os.getpid()} run_id={run_id}", wait=options.wait)

@@ -14,15 +14,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from orchestration.paths import (
-    DBT_PROJECT_DIR,
-    PROFILES_DIR,
-    duckdb_extension_dir,
-    duckdb_path,
-    lake_duckdb_path,
-    spark_dir,
-    spark_raw_root,
-)
+from core.resources import DBT_PROJECT_DIR, PROFILES_DIR
+from core.settings import PathSettings
 
 _DBT_LOCK = threading.Lock()
 
@@ -61,18 +54,21 @@ def environment_overrides(overrides: Mapping[str, str]) -> Iterator[None]:
 
 
 def dbt_environment(target: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    # absolute paths from the same settings the loader uses, so dbt and dlt agree on every file
+    # (a caller's TRADLYTE_DATA_DIR in `extra` moves every default)
+    with environment_overrides(extra or {}):
+        paths = PathSettings()
     env = {
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "TRADLYTE_TARGET": target,
-        "TRADLYTE_DUCKDB_PATH": os.environ.get("TRADLYTE_DUCKDB_PATH", str(duckdb_path())),
-        "TRADLYTE_LAKE_DUCKDB_PATH": os.environ.get("TRADLYTE_LAKE_DUCKDB_PATH", str(lake_duckdb_path())),
-        "TRADLYTE_DUCKDB_EXTENSIONS": os.environ.get(
-            "TRADLYTE_DUCKDB_EXTENSIONS", str(duckdb_extension_dir())),
+        "TRADLYTE_DUCKDB_PATH": str(paths.warehouse()),
+        "TRADLYTE_LAKE_DUCKDB_PATH": str(paths.lake_warehouse()),
+        "TRADLYTE_DUCKDB_EXTENSIONS": str(paths.extensions()),
     }
     if target == "spark":
-        env["TRADLYTE_SPARK_DIR"] = os.environ.get("TRADLYTE_SPARK_DIR", str(spark_dir()))
-        env["TRADLYTE_SPARK_RAW"] = spark_raw_root()
+        env["TRADLYTE_SPARK_DIR"] = str(paths.spark())
+        env["TRADLYTE_SPARK_RAW"] = paths.spark_raw_root()
         # the local JVM binds loopback only; its UI is off in the profile
         env["SPARK_LOCAL_IP"] = os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")
     env.update(extra or {})
@@ -123,10 +119,10 @@ def run_dbt(
     if target in {"duckdb", "lake"}:
         from pathlib import Path
 
-        from ingestion.duckdb_extensions import ensure_extensions
+        from core.db import ensure_duckdb_extensions
 
-        ensure_extensions(Path(full_env["TRADLYTE_DUCKDB_EXTENSIONS"]),
-                          ("httpfs",) if target == "lake" else ())
+        ensure_duckdb_extensions(("httpfs",) if target == "lake" else (),
+                                 Path(full_env["TRADLYTE_DUCKDB_EXTENSIONS"]))
     cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
            "--target", target]
     if vars:
@@ -155,3 +151,19 @@ def run_dbt(
         detail = "\n".join(outcome.failures()) or str(res.exception)
         raise DbtRunError(f"dbt {' '.join(args)} on target {target} failed:\n{detail}")
     return outcome
+
+
+def prepare_target(target: str, args: Sequence[str] = ("build",)) -> None:
+    """What a dbt command needs before it starts: the raw tables dbt's sources read (dlt creates a
+    table only when rows arrive), on the warehouses the CLI loads itself. The lake's raw views
+    and Spark's raw tables are made by their own on-run-start hooks."""
+    if target not in ("duckdb", "postgres"):
+        return
+    from core.db import DatabaseError
+    from core.warehouse import warehouse_for
+    from orchestration.raw_tables import ensure_raw_tables
+
+    try:
+        ensure_raw_tables(warehouse_for(target))
+    except DatabaseError as exc:
+        raise DatabaseError(f"cannot open the {target} warehouse: {exc}") from None

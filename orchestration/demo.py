@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import click
-import duckdb
 
-from ingestion.load import LoadRequest, run_load
-from orchestration.paths import DBT_PROJECT_DIR, PROFILES_DIR, duckdb_path
+from core.db import open_duckdb
+from core.resources import DBT_PROJECT_DIR, PROFILES_DIR
+from core.settings import PathSettings
+from ingestion.load import LoadRequest
+from orchestration.sources import load
 
 
 def _summary(path) -> list[str]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_duckdb(path, read_only=True)
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -26,11 +28,10 @@ def _summary(path) -> list[str]:
 
 
 def run_demo(spec: dict) -> None:
-    path = duckdb_path()
+    path = PathSettings().warehouse()
     click.echo(f"1/3 Loading the Polygon sandbox (bokeh real prices + {spec['n_tickers']} synthetic tickers) "
                f"into {path} ...")
-    report = run_load(LoadRequest(source="sandbox", target="duckdb", sandbox_spec=spec,
-                                  start=None, end=None))
+    report = load("sandbox", LoadRequest(target="duckdb"), sandbox=spec)
     click.echo(f"    {report.total_rows:,} raw rows in {report.seconds:.1f}s")
     has_models = any((DBT_PROJECT_DIR / "models").rglob("*.sql"))
     if has_models:

@@ -8,9 +8,8 @@ Parquet file; manifest.json lists the feature and label columns, the date ranges
 and a data version (a hash of the marts' row counts and newest `updated_at`), so a model can
 record exactly which data it was trained on.
 
-The output is a local folder or an `s3://bucket/prefix` (credentials from AWS_ACCESS_KEY_ID /
-AWS_SECRET_ACCESS_KEY, endpoint from TRADLYTE_S3_ENDPOINT or AWS_ENDPOINT_URL_S3 for a
-non-AWS store).
+The output is a local folder or an `s3://bucket/prefix` (the lake's S3 settings: credentials
+from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, TRADLYTE_S3_ENDPOINT for a non-AWS store).
 """
 
 from __future__ import annotations
@@ -24,7 +23,9 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from orchestration.paths import duckdb_path
+from core.db import DatabaseError, open_duckdb, open_postgres
+from core.errors import TradlyteError
+from core.settings import LakeSettings, PathSettings
 
 KEY_COLUMNS = ["ticker", "session_date"]
 ID_COLUMNS = ["ticker", "session_date", "session_index", "security_key", "series_row"]
@@ -32,7 +33,7 @@ SPLITS = ("train", "valid", "test")
 DEFAULT_EMBARGO_SESSIONS = 21
 
 
-class ExportError(RuntimeError):
+class ExportError(TradlyteError):
     """A problem the user can fix (no data in range, unreachable warehouse, bad output path)."""
 
 
@@ -65,38 +66,17 @@ class SplitPlan:
 
 
 def _query_duckdb(sql: str) -> pd.DataFrame:
-    import duckdb
-
-    path = duckdb_path()
-    if not path.exists():
-        raise ExportError(f"no warehouse at {path}; run `tradlyte demo` or `tradlyte dbt build` first")
+    con = open_duckdb(PathSettings().warehouse(), read_only=True)
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise ExportError(f"cannot open {path} ({exc}); wait for the running build to finish and retry") from None
-    try:
-        con.execute("set TimeZone = 'UTC'")
         return con.execute(sql).df()
     finally:
         con.close()
 
 
 def _query_postgres(sql: str) -> pd.DataFrame:
-    import psycopg2
-
-    try:
-        conn = psycopg2.connect(
-            host=os.environ.get("TRADLYTE_PG_HOST", "127.0.0.1"),
-            port=int(os.environ.get("TRADLYTE_PG_PORT", "5432")),
-            user=os.environ.get("TRADLYTE_PG_USER", "postgres"),
-            password=os.environ.get("TRADLYTE_PG_PASSWORD", "postgres"),
-            dbname=os.environ.get("TRADLYTE_PG_DATABASE", "tradlyte"))
-    except psycopg2.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ExportError(f"cannot connect to PostgreSQL ({first}); check TRADLYTE_PG_* settings") from None
+    conn = open_postgres()
     try:
         with conn.cursor() as cur:
-            cur.execute("set time zone 'UTC'")
             cur.execute(sql)
             columns = [d[0] for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=columns)
@@ -107,7 +87,7 @@ def _query_postgres(sql: str) -> pd.DataFrame:
 def query(target: str, sql: str) -> pd.DataFrame:
     try:
         return _query_duckdb(sql) if target == "duckdb" else _query_postgres(sql)
-    except ExportError:
+    except DatabaseError:
         raise
     except Exception as exc:  # noqa: BLE001 - missing tables and the like
         first = str(exc).strip().splitlines()[0]
@@ -160,13 +140,11 @@ class Output:
         if self.is_s3:
             from pyarrow import fs
 
-            endpoint = os.environ.get("TRADLYTE_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL_S3")
-            options = {"region": os.environ.get("AWS_REGION", "us-east-1")}
-            if endpoint:
-                url = urlparse(endpoint)
-                options.update(endpoint_override=url.netloc or url.path, scheme=url.scheme or "https")
-            self.fs = fs.S3FileSystem(access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
-                                      secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"), **options)
+            lake = LakeSettings()
+            options: dict = {"region": lake.region}
+            if lake.endpoint:
+                options.update(endpoint_override=lake.endpoint_host, scheme="https" if lake.use_ssl else "http")
+            self.fs = fs.S3FileSystem(access_key=lake.access_key_id, secret_key=lake.secret(), **options)
             self.root = (parsed.netloc + parsed.path).rstrip("/")
         else:
             from pyarrow import fs

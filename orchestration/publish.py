@@ -17,20 +17,22 @@ at New York midnight, so intraday and multi-day bars split on the same instant.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import yaml
 
-from alerts.warehouse import pg_settings_from_env
-from orchestration.gold_stores import GOLD_MARTS, GoldReader, Mart, open_gold
-from orchestration.paths import DBT_PROJECT_DIR
+from core.calendar import ny_midnight
+from core.contract import SERVED_MARTS, Mart
+from core.db import open_postgres, quote_identifier, quote_literal
+from core.errors import TradlyteError
+from core.gold import GoldReader, open_gold
+from core.resources import DBT_PROJECT_DIR
+from core.settings import PostgresSettings
+from orchestration.settings import RunSettings
 
 log = logging.getLogger("tradlyte.publish")
 
-NEW_YORK = ZoneInfo("America/New_York")
 STAGE_PREFIX = "_publish_"
 
 # DuckDB type -> PostgreSQL type for the serving tables
@@ -55,7 +57,7 @@ create table if not exists ops.serving_cache (
 """
 
 
-class PublishError(RuntimeError):
+class PublishError(TradlyteError):
     """Publishing cannot start or failed; the message says what to do."""
 
 
@@ -70,10 +72,6 @@ class ServingWindow:
         return ny_midnight(self.cutoff_date)
 
 
-def ny_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(ZoneInfo("UTC"))
-
-
 def years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -85,8 +83,8 @@ def retention_years_setting(override: int | None = None) -> int:
     """`override`, else env TRADLYTE_SERVING_RETENTION_YEARS, else the dbt var (default 5)."""
     if override is not None:
         value = override
-    elif os.environ.get("TRADLYTE_SERVING_RETENTION_YEARS"):
-        value = int(os.environ["TRADLYTE_SERVING_RETENTION_YEARS"])
+    elif RunSettings().serving_retention_years is not None:
+        value = RunSettings().serving_retention_years
     else:
         project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
         value = int(project.get("vars", {}).get("serving_retention_years", 5))
@@ -107,38 +105,12 @@ def serving_window(reader: GoldReader, retention_years: int) -> ServingWindow:
     return ServingWindow(retention_years, latest, years_before(latest, retention_years))
 
 
-def pg_connect():
-    import psycopg2
-
-    settings = pg_settings_from_env()
-    try:
-        conn = psycopg2.connect(**settings)
-    except psycopg2.OperationalError as exc:
-        raise PublishError(f"PostgreSQL not reachable at {settings['host']}:{settings['port']} "
-                           f"({str(exc).strip().splitlines()[0]}); start it or set TRADLYTE_PG_*") from None
-    with conn.cursor() as cur:
-        cur.execute("set time zone 'UTC'")
-    return conn
-
-
-def _pg_dsn() -> str:
-    s = pg_settings_from_env()
-    parts = [f"host={s['host']}", f"port={s['port']}", f"user={s['user']}", f"dbname={s['dbname']}"]
-    if s.get("password"):
-        parts.append(f"password={s['password']}")
-    return " ".join(parts)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _prepare_table(cur, mart: Mart, columns: list[tuple[str, str]]) -> None:
     """The serving table (created or widened to the source's columns), its key index, an empty stage."""
-    definitions = ", ".join(f"{_quote(n)} {_PG_TYPES.get(t, 'text')}" for n, t in columns)
+    definitions = ", ".join(f"{quote_identifier(n)} {_PG_TYPES.get(t, 'text')}" for n, t in columns)
     cur.execute(f"create table if not exists gold.{mart.name} ({definitions})")
     for name, duck_type in columns:
-        cur.execute(f"alter table gold.{mart.name} add column if not exists {_quote(name)} "
+        cur.execute(f"alter table gold.{mart.name} add column if not exists {quote_identifier(name)} "
                     f"{_PG_TYPES.get(duck_type, 'text')}")
     # the key is also the index of a ticker's time-range query (ticker, timeframe, bar_start_at)
     cur.execute(f"create unique index if not exists {mart.name}_serving_key on gold.{mart.name} "
@@ -150,18 +122,18 @@ def _prepare_table(cur, mart: Mart, columns: list[tuple[str, str]]) -> None:
 
 def _stage_window(reader: GoldReader, relation: str, mart: Mart, columns: list[tuple[str, str]],
                   window: ServingWindow) -> int:
-    names = ", ".join(_quote(n) for n, _ in columns)
+    names = ", ".join(quote_identifier(n) for n, _ in columns)
     bound = window.cutoff_date if mart.time_column == "session_date" else window.cutoff_at
     reader.con.execute(
         f"insert into pg.gold.{STAGE_PREFIX}{mart.name} ({names}) "
-        f"select {names} from {relation} where {_quote(mart.time_column)} >= ?", [bound])
+        f"select {names} from {relation} where {quote_identifier(mart.time_column)} >= ?", [bound])
     return reader.con.execute(f"select count(*) from pg.gold.{STAGE_PREFIX}{mart.name}").fetchone()[0]
 
 
 def _apply(cur, mart: Mart, columns: list[tuple[str, str]], window: ServingWindow) -> tuple[int, int]:
     """Upsert the staged window, drop what left it and what aged out; (written, deleted)."""
     stage = f"gold.{STAGE_PREFIX}{mart.name}"
-    names = [_quote(n) for n, _ in columns]
+    names = [quote_identifier(n) for n, _ in columns]
     values = [n for n in names if n.strip('"') not in mart.key]
     key = ", ".join(mart.key)
     changed = (f"({', '.join(f't.{n}' for n in values)}) is distinct from "
@@ -194,12 +166,13 @@ def publish_gold(target: str, retention_years: int | None = None) -> dict[str, i
         log.info("publish: target postgres builds gold in PostgreSQL itself; nothing to copy")
         return {}
     years = retention_years_setting(retention_years)
-    conn = pg_connect()
+    conn = open_postgres()
     written: dict[str, int] = {}
     try:
-        with open_gold(target) as reader:
+        # postgres: the staging tables are written through DuckDB's postgres extension
+        with open_gold(target, extensions=("postgres",)) as reader:
             window = serving_window(reader, years)
-            marts = {name: reader.relation(name) for name in GOLD_MARTS}
+            marts = {name: reader.relation(name) for name in SERVED_MARTS}
             # a mart with no rows at the source (no gaps at all) empties its serving table
             emptied = [name for name, rel in marts.items() if rel is None]
             marts = {name: rel for name, rel in marts.items() if rel is not None}
@@ -209,9 +182,10 @@ def publish_gold(target: str, retention_years: int | None = None) -> dict[str, i
                 cur.execute("create schema if not exists ops")
                 cur.execute(STATE_DDL)
                 for name in marts:
-                    _prepare_table(cur, GOLD_MARTS[name], columns[name])
-            reader.con.execute(f"attach '{_pg_dsn()}' as pg (type postgres)")
-            staged = {name: _stage_window(reader, rel, GOLD_MARTS[name], columns[name], window)
+                    _prepare_table(cur, SERVED_MARTS[name], columns[name])
+            # the DSN is quoted value by value (a password may hold spaces or quotes) and never logged
+            reader.con.execute(f"attach {quote_literal(PostgresSettings().libpq_dsn())} as pg (type postgres)")
+            staged = {name: _stage_window(reader, rel, SERVED_MARTS[name], columns[name], window)
                       for name, rel in marts.items()}
             reader.con.execute("detach pg")
         with conn, conn.cursor() as cur:  # one transaction: readers see the old cache or the new one
@@ -221,7 +195,7 @@ def publish_gold(target: str, retention_years: int | None = None) -> dict[str, i
                     cur.execute(f"delete from gold.{name}")
                 written[name] = 0
             for name in marts:
-                written[name], deleted = _apply(cur, GOLD_MARTS[name], columns[name], window)
+                written[name], deleted = _apply(cur, SERVED_MARTS[name], columns[name], window)
                 cur.execute(
                     "insert into ops.serving_cache as s (mart, source_target, retention_years, latest_session, "
                     "cutoff_date, cutoff_at, rows_written, rows_deleted, published_at) "
@@ -237,18 +211,3 @@ def publish_gold(target: str, retention_years: int | None = None) -> dict[str, i
         return written
     finally:
         conn.close()
-
-
-def main() -> None:  # pragma: no cover - thin command line for manual publishing
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Publish the gold serving window into PostgreSQL.")
-    parser.add_argument("--target", choices=["lake", "duckdb", "postgres"], default="lake")
-    parser.add_argument("--retention-years", type=int, default=None)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    print(publish_gold(args.target, args.retention_years))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

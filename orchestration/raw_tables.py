@@ -9,14 +9,14 @@ empty with the columns dlt would give them (from the resource hints in
 
 from __future__ import annotations
 
-from alerts.warehouse import Warehouse
+from core.warehouse import Warehouse
 
 SQL_TYPES = {"text": "text", "bigint": "bigint", "double": "double precision", "date": "date",
              "bool": "boolean", "timestamp": "timestamp with time zone"}
 
 
 def raw_table_columns() -> dict[str, dict[str, str]]:
-    from ingestion.polygon import settings as s
+    from ingestion import raw_schema as s
 
     hints = {"daily_aggs": s.DAILY_COLUMNS, "minute_aggs": s.AGG_COLUMNS, "tickers": s.TICKER_COLUMNS,
              "splits": s.SPLIT_COLUMNS, "dividends": s.DIVIDEND_COLUMNS, "market_holidays": s.HOLIDAY_COLUMNS,
@@ -28,7 +28,7 @@ def raw_table_columns() -> dict[str, dict[str, str]]:
 
 def ensure_raw_tables(warehouse: Warehouse) -> list[str]:
     """Create the raw tables that do not exist; returns their names."""
-    from ingestion.polygon.settings import DATASET_NAME
+    from ingestion.raw_schema import DATASET_NAME
 
     created = []
     with warehouse.connect(read_only=False) as con:

@@ -18,13 +18,17 @@ import os
 import time
 from pathlib import Path
 
+from core.db import open_postgres
+from core.errors import TradlyteError
+from core.settings import PostgresSettings
+
 log = logging.getLogger("tradlyte.run")
 
 # pg_advisory_lock(int4, int4) keys: "trad" as an int, then 1 for the daily run
 PG_LOCK_KEYS = (0x74726164, 1)
 
 
-class RunLockBusy(RuntimeError):
+class RunLockBusy(TradlyteError):
     """Another run holds the lock for this target."""
 
 
@@ -63,7 +67,7 @@ class FileRunLock:
 
 
 class PostgresRunLock:
-    def __init__(self, pg: dict):
+    def __init__(self, pg: PostgresSettings):
         self.pg = pg
         self._con = None
 
@@ -76,10 +80,7 @@ class PostgresRunLock:
             if row else "unknown session"
 
     def acquire(self, owner: str, wait: bool = False) -> None:
-        import psycopg2
-
-        con = psycopg2.connect(**self.pg, application_name=owner[:63])
-        con.autocommit = True
+        con = open_postgres(self.pg, autocommit=True, application_name=owner)
         with con.cursor() as cur:
             cur.execute("select pg_try_advisory_lock(%s, %s)", PG_LOCK_KEYS)
             if not cur.fetchone()[0]:
@@ -87,7 +88,7 @@ class PostgresRunLock:
                 if not wait:
                     con.close()
                     raise RunLockBusy(f"another run holds the PostgreSQL advisory lock on database "
-                                      f"{self.pg.get('dbname')} ({holder}); wait for it to finish or pass --wait")
+                                      f"{self.pg.database} ({holder}); wait for it to finish or pass --wait")
                 log.info("waiting for the run lock held by %s", holder)
                 cur.execute("select pg_advisory_lock(%s, %s)", PG_LOCK_KEYS)
         self._con = con
@@ -103,7 +104,7 @@ class PostgresRunLock:
 
 
 def lock_for(target: str) -> FileRunLock | PostgresRunLock:
-    from orchestration.audit import warehouse_for
+    from core.warehouse import warehouse_for
 
     wh = warehouse_for(target)
     if wh.kind == "postgres":

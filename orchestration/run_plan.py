@@ -8,49 +8,16 @@ the watermark (the newest session of the last completed run), so a missed day is
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-import pandas as pd
-
-NY = "America/New_York"
-DEFAULT_DELAY_MINUTES = 90
-CALENDAR_START = date(1962, 1, 2)
+from core.calendar import closed_sessions, latest_closed_session
+from orchestration.settings import RunSettings
 
 
 def default_delay() -> timedelta:
     """`TRADLYTE_RUN_DELAY_MINUTES` (default 90): how long after the close a session is due."""
-    return timedelta(minutes=int(os.environ.get("TRADLYTE_RUN_DELAY_MINUTES", DEFAULT_DELAY_MINUTES)))
-
-
-def sessions_between(start: date, end: date) -> pd.DataFrame:
-    """NYSE sessions from `start` to `end` inclusive: session_date, market_close_at (UTC)."""
-    from ingestion.sandbox.universe import nyse_schedule
-
-    if end < start:
-        return pd.DataFrame({"session_date": [], "market_close_at": []})
-    # padded so the calendar is never asked for a range without sessions (a lone weekend)
-    pad = timedelta(days=10)
-    frame = nyse_schedule((start - pad).isoformat(), (end + pad).isoformat())
-    inside = (frame["session_date"] >= start) & (frame["session_date"] <= end)
-    return frame.loc[inside, ["session_date", "market_close_at"]].reset_index(drop=True)
-
-
-def closed_sessions(start: date, as_of: datetime, delay: timedelta) -> list[date]:
-    """Sessions from `start` whose close + `delay` is at or before `as_of`."""
-    frame = sessions_between(start, as_of.astimezone(UTC).date())
-    if frame.empty:
-        return []
-    due = frame[frame["market_close_at"] + delay <= pd.Timestamp(as_of).tz_convert("UTC")]
-    return list(due["session_date"])
-
-
-def latest_expected_session(as_of: datetime, delay: timedelta | None = None) -> date | None:
-    """The newest session whose data should exist at `as_of` (what freshness is measured against)."""
-    delay = default_delay() if delay is None else delay
-    recent = closed_sessions(as_of.astimezone(UTC).date() - timedelta(days=14), as_of, delay)
-    return recent[-1] if recent else None
+    return timedelta(minutes=RunSettings().run_delay_minutes)
 
 
 @dataclass(frozen=True)
@@ -101,7 +68,7 @@ def plan_run(
         reason = f"after watermark {watermark}" if sessions else (
             f"no session closed (+{int(delay.total_seconds() // 60)} min) since watermark {watermark}")
         return RunPlan(as_of, sessions, reason, full_refresh)
-    latest = latest_expected_session(as_of, delay)
+    latest = latest_closed_session(as_of, delay)
     sessions = [latest] if latest else []
     return RunPlan(as_of, sessions, "first run: latest closed session only (use --from to backfill)",
                    full_refresh)

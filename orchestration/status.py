@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from core.calendar import latest_closed_session, session_dates
 from orchestration.audit import AuditTrail, RunRecord, StepRecord, _as_date
-from orchestration.run_plan import latest_expected_session, sessions_between
+from orchestration.run_plan import default_delay
 
 LAYER_QUERIES = {
     "raw": "select max(session_date) from raw_polygon.daily_aggs",
@@ -76,7 +77,7 @@ def _sessions_behind(latest: date | None, expected: date | None) -> int | None:
         return None
     if expected is None or latest >= expected:
         return 0
-    return len(sessions_between(latest + timedelta(days=1), expected))
+    return len(session_dates(latest + timedelta(days=1), expected))
 
 
 def _short(exc: Exception) -> str:
@@ -87,7 +88,8 @@ def collect_status(target: str, as_of: datetime | None = None, delay: timedelta 
     audit = AuditTrail(target)
     wh = audit.warehouse
     as_of = as_of or datetime.now(UTC)
-    status = Status(target, wh.describe(), as_of, latest_expected_session(as_of, delay))
+    expected = latest_closed_session(as_of, default_delay() if delay is None else delay)
+    status = Status(target, wh.describe(), as_of, expected)
     with wh.connect(read_only=True) as con:
         for layer, sql in LAYER_QUERIES.items():
             try:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ingestion.flatfiles.helpers import file_key, read_flat_file, to_raw, valid_rows
 from ingestion.flatfiles.settings import KIND_TABLES, FlatFilesConfig
-from ingestion.polygon.settings import AGG_COLUMNS, DAILY_COLUMNS, QUARANTINE_COLUMNS
+from ingestion.raw_schema import AGG_COLUMNS, DAILY_COLUMNS, QUARANTINE_COLUMNS
 
 log = logging.getLogger("tradlyte.ingestion.flatfiles")
 

@@ -1,37 +1,34 @@
-"""Settings of the flat-file backfill: where Polygon's (Massive's) bulk files live."""
+"""Settings of the flat-file backfill: where Polygon's (Massive's) bulk files live.
+
+The defaults are `core.settings.PolygonSettings`' flat-file fields (POLYGON_FLATFILES_*, with
+the AWS_* variables as the fallback credentials); tests and benchmarks pass their own.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
-DEFAULT_ENDPOINT = "https://files.massive.com"
-DEFAULT_BUCKET = "flatfiles"
-DEFAULT_PREFIX = "us_stocks_sip"
+from core.settings import PolygonSettings
+
 KIND_FOLDERS = {"day": "day_aggs_v1", "minute": "minute_aggs_v1"}
 KIND_TABLES = {"day": "daily_aggs", "minute": "minute_aggs"}
 
 
-def _env(*names: str, default: str | None = None) -> str | None:
-    for name in names:
-        if os.environ.get(name):
-            return os.environ[name]
-    return default
+def _secret() -> str | None:
+    secret = PolygonSettings().flatfiles_secret_access_key
+    return secret.get_secret_value() if secret else None
 
 
 @dataclass
 class FlatFilesConfig:
     """Flat files use their own S3 credentials; the AWS_* variables are the fallback."""
 
-    endpoint_url: str = field(default_factory=lambda: _env("POLYGON_FLATFILES_ENDPOINT",
-                                                           default=DEFAULT_ENDPOINT))
-    bucket: str = field(default_factory=lambda: _env("POLYGON_FLATFILES_BUCKET", default=DEFAULT_BUCKET))
-    prefix: str = field(default_factory=lambda: _env("POLYGON_FLATFILES_PREFIX", default=DEFAULT_PREFIX))
-    access_key_id: str | None = field(default_factory=lambda: _env(
-        "POLYGON_FLATFILES_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"))
-    secret_access_key: str | None = field(default_factory=lambda: _env(
-        "POLYGON_FLATFILES_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"))
-    region: str = field(default_factory=lambda: _env("AWS_REGION", default="us-east-1"))
+    endpoint_url: str = field(default_factory=lambda: PolygonSettings().flatfiles_endpoint)
+    bucket: str = field(default_factory=lambda: PolygonSettings().flatfiles_bucket)
+    prefix: str = field(default_factory=lambda: PolygonSettings().flatfiles_prefix)
+    access_key_id: str | None = field(default_factory=lambda: PolygonSettings().flatfiles_access_key_id)
+    secret_access_key: str | None = field(default_factory=_secret, repr=False)
+    region: str = field(default_factory=lambda: PolygonSettings().flatfiles_region)
 
     def client(self):
         import boto3
@@ -39,4 +36,5 @@ class FlatFilesConfig:
 
         return boto3.client("s3", endpoint_url=self.endpoint_url, aws_access_key_id=self.access_key_id,
                             aws_secret_access_key=self.secret_access_key, region_name=self.region,
-                            config=Config(retries={"max_attempts": 8, "mode": "adaptive"}))
+                            config=Config(retries={"max_attempts": 8, "mode": "adaptive"},
+                                          connect_timeout=10, read_timeout=60))

@@ -31,15 +31,17 @@ from ingestion.polygon.helpers import (
     validate_agg,
 )
 from ingestion.polygon.settings import (
-    AGG_COLUMNS,
     AGGS_PAGE_LIMIT,
-    DAILY_COLUMNS,
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_WORKERS,
+    REFERENCE_PAGE_LIMIT,
+)
+from ingestion.raw_schema import (
+    AGG_COLUMNS,
+    DAILY_COLUMNS,
     DIVIDEND_COLUMNS,
     HOLIDAY_COLUMNS,
     QUARANTINE_COLUMNS,
-    REFERENCE_PAGE_LIMIT,
     SPLIT_COLUMNS,
     TICKER_COLUMNS,
 )

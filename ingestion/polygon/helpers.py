@@ -11,29 +11,23 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import requests
 
-from ingestion.polygon.settings import (
-    API_KEY_ENV_VARS,
-    BASE_URL_ENV_VAR,
-    DEFAULT_BASE_URL,
-    DEFAULT_REQUESTS_PER_MINUTE,
-    MAX_RETRIES,
-)
+from core.calendar import NEW_YORK
+from core.errors import TradlyteError
+from core.settings import PolygonSettings
+from ingestion.polygon.settings import DEFAULT_REQUESTS_PER_MINUTE, MAX_RETRIES
 
 log = logging.getLogger("tradlyte.ingestion.polygon")
-NEW_YORK = ZoneInfo("America/New_York")
 
 
-class PolygonError(RuntimeError):
+class PolygonError(TradlyteError):
     """The API could not be read; the message says what to do."""
 
 
@@ -42,17 +36,16 @@ class PolygonAuthError(PolygonError):
 
 
 def api_key_from_env() -> str:
-    for name in API_KEY_ENV_VARS:
-        value = os.environ.get(name)
-        if value:
-            return value
+    key = PolygonSettings().key()
+    if key:
+        return key
     raise PolygonAuthError(
         "No API key: set MASSIVE_API_KEY (or POLYGON_API_KEY) to your Massive/Polygon key, "
         "or use `--source sandbox` to load the local sandbox.")
 
 
 def base_url_from_env() -> str:
-    return os.environ.get(BASE_URL_ENV_VAR, DEFAULT_BASE_URL).rstrip("/")
+    return PolygonSettings().base_url
 
 
 class RateLimiter:

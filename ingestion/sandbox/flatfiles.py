@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ingestion.sandbox.universe import NY, Universe
+from core.calendar import NEW_YORK_NAME as NY
+from ingestion.sandbox.universe import Universe
 
 KIND_FOLDERS = {"day": "day_aggs_v1", "minute": "minute_aggs_v1"}
 CSV_COLUMNS = ["ticker", "volume", "open", "close", "high", "low", "window_start", "transactions"]

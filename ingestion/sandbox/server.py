@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import numpy as np
 import pandas as pd
 
-from ingestion.sandbox.universe import NY, Universe
+from core.calendar import NEW_YORK_NAME as NY
+from ingestion.sandbox.universe import Universe
 
 MAX_LIMIT = 50_000
 

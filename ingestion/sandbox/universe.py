@@ -25,12 +25,12 @@ What the synthetic part contains, so tests can rely on it (with `with_events=Tru
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-NY = "America/New_York"
+from core.calendar import NEW_YORK_NAME as NY
+from core.calendar import nyse_schedule
 
 # Real splits inside the bokeh sample (2000-03-01 .. 2013-03-01), checked against the data:
 # the unadjusted close halves on these dates while adj_close does not move.
@@ -75,25 +75,6 @@ class Universe:
     dividends: pd.DataFrame
     holidays: pd.DataFrame
     notes: dict = field(default_factory=dict)
-
-
-@lru_cache(maxsize=8)
-def nyse_schedule(start: str, end: str) -> pd.DataFrame:
-    """NYSE sessions between two dates with open/close in UTC and a half-day flag."""
-    import pandas_market_calendars as mcal
-
-    cal = mcal.get_calendar("XNYS")
-    sched = cal.schedule(start_date=start, end_date=end)
-    early = set(cal.early_closes(sched).index) if len(sched) else set()
-    out = pd.DataFrame({
-        "session_date": sched.index.date,
-        "market_open_at": sched["market_open"].dt.tz_convert("UTC").to_numpy(),
-        "market_close_at": sched["market_close"].dt.tz_convert("UTC").to_numpy(),
-        "is_half_day": [d in early for d in sched.index],
-    })
-    out["market_open_at"] = pd.to_datetime(out["market_open_at"], utc=True)
-    out["market_close_at"] = pd.to_datetime(out["market_close_at"], utc=True)
-    return out
 
 
 def ny_midnight_ms(dates) -> np.ndarray:

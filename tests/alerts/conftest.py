@@ -16,10 +16,11 @@ import pandas as pd
 import pandas_market_calendars as mcal
 import pytest
 
-from alerts.contract import BARS_COLUMNS, INDICATOR_COLUMNS
 from alerts.evaluator import AlertsConfig, Evaluator
 from alerts.rules import parse_rule
-from alerts.warehouse import Warehouse
+from core.contract import BARS_COLUMNS, INDICATOR_COLUMNS
+from core.settings import PostgresSettings
+from core.warehouse import Warehouse
 
 NY = ZoneInfo("America/New_York")
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -123,16 +124,16 @@ class Gold:
 def warehouse(request, tmp_path) -> Iterator[Warehouse]:
     """The same tests on a DuckDB file and on a PostgreSQL database."""
     if request.param == "duckdb":
-        yield Warehouse(kind="duckdb", duckdb_path=tmp_path / "warehouse.duckdb", retry_delay=0.05)
+        yield Warehouse(kind="duckdb", duckdb_path=tmp_path / "warehouse.duckdb", wait_seconds=2)
     else:
         db = request.getfixturevalue("pg_database")
-        yield Warehouse(kind="postgres", pg={"host": db.host, "port": db.port, "user": db.user,
-                                             "password": "unused", "dbname": db.name})
+        yield Warehouse(kind="postgres", pg=PostgresSettings(host=db.host, port=db.port, user=db.user,
+                                                             database=db.name))
 
 
 @pytest.fixture()
 def duck(tmp_path) -> Warehouse:
-    return Warehouse(kind="duckdb", duckdb_path=tmp_path / "warehouse.duckdb", retry_delay=0.05)
+    return Warehouse(kind="duckdb", duckdb_path=tmp_path / "warehouse.duckdb", wait_seconds=2)
 
 
 @pytest.fixture()

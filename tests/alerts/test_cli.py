@@ -8,8 +8,8 @@ from datetime import date
 from click.testing import CliRunner
 
 from alerts.backtest import backtest
-from alerts.cli import alerts
 from alerts.rules import parse_rule
+from orchestration.cli.alerts import alerts
 from tests.alerts.conftest import REDIS_URL, RULES_DIR, ny_midnight, rule, sessions, stream_entries
 
 DAYS = sessions("2024-03-04", 10)
@@ -103,7 +103,7 @@ def test_run_warehouse_missing_is_clear(redis_prefix, tmp_path, monkeypatch):
 def test_duckdb_held_by_writer_retries_with_clear_message(duck_gold, redis_prefix):
     import pytest
 
-    from alerts.warehouse import WarehouseBusy
+    from core.db import DatabaseBusy
 
     duck_gold.add_daily("AAA", DAYS[:2], rsi_14=[80, 80])
     # a writer in another process holds the file
@@ -116,8 +116,8 @@ def test_duckdb_held_by_writer_retries_with_clear_message(duck_gold, redis_prefi
                                "time.sleep(60)", str(duck_gold.wh.duckdb_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        duck_gold.wh.retries, duck_gold.wh.retry_delay = 3, 0.01
-        with pytest.raises(WarehouseBusy, match="locked by another process"), duck_gold.wh.connect():
+        duck_gold.wh.wait_seconds = 0.5
+        with pytest.raises(DatabaseBusy, match="held by another process"), duck_gold.wh.connect():
             pass
     finally:
         holder.kill()

@@ -54,7 +54,7 @@ def _env(duck_gold, prefix: str, rules_file: Path, hook: str, crash_at: int | No
 
 
 def _run(env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "alerts.cli", "run", "--once"], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", "alerts", "run", "--once"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -121,7 +121,7 @@ def test_sigkill_from_outside_at_random_times(duck_gold, redis_prefix, tmp_path)
             kills = 0
             for _ in range(4):
                 env = _env(duck_gold, prefix, rules_file, receiver.url, None)
-                proc = subprocess.Popen([sys.executable, "-m", "alerts.cli", "run", "--once"], cwd=ROOT, env=env,
+                proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "alerts", "run", "--once"], cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(rng.uniform(0.3, 3.0))
                 if proc.poll() is None:

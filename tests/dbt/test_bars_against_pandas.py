@@ -76,7 +76,7 @@ def test_reused_symbol_gap_between_companies_is_not_a_gap(built, universe):
 def test_dbt_docs_generate_works_offline(built):
     import json
 
-    from orchestration.paths import DBT_PROJECT_DIR
+    from core.resources import DBT_PROJECT_DIR
 
     built.dbt("docs", "generate")
     catalog = json.loads((DBT_PROJECT_DIR / "target" / "catalog.json").read_text())

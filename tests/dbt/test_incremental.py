@@ -123,7 +123,7 @@ def test_1_new_sessions_in_two_runs(scenario):
 def warehouse_lookback() -> int:
     import yaml
 
-    from orchestration.paths import DBT_PROJECT_DIR
+    from core.resources import DBT_PROJECT_DIR
 
     return int(yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["lookback_sessions"])
 

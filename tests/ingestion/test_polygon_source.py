@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from ingestion.load import LoadRequest, run_load
+from ingestion.load import LoadRequest
 from ingestion.pipeline import run_source
 from ingestion.polygon import PolygonClient, polygon_source
 from ingestion.sandbox.server import FaultConfig, SandboxServer
 from orchestration.cli import main
+from orchestration.sources import load
 from tests.ingestion.conftest import TICKERS, duckdb_rows
 
 START, END = date(2012, 6, 1), date(2013, 3, 1)
@@ -169,10 +170,9 @@ def test_lake_destination_writes_parquet_to_s3(small_universe, data_dir, s3_serv
     assert table.num_rows == _expected_daily(small_universe)
 
 
-def test_sandbox_load_via_run_load(small_universe, data_dir):
-    report = run_load(LoadRequest(source="sandbox", sandbox_spec={"n_tickers": 3, "start": "2012-12-03",
-                                                                  "end": "2013-03-01", "minute_tickers": 1,
-                                                                  "minute_sessions": 1}))
+def test_sandbox_load_through_the_ordinary_polygon_path(small_universe, data_dir):
+    report = load("sandbox", LoadRequest(), sandbox={"n_tickers": 3, "start": "2012-12-03", "end": "2013-03-01",
+                                                     "minute_tickers": 1, "minute_sessions": 1})
     assert report.rows["daily_aggs"] > 0 and report.rows["minute_aggs"] == 390
 
 

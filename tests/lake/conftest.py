@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.load import LoadRequest, run_load
+from ingestion.load import LoadRequest
 from orchestration.dbt_runner import run_dbt
+from orchestration.sources import load
 
 # No bokeh history: four synthetic tickers over 21 months keep the builds small; a one-year
 # retention then cuts the series in two, so reads span the cache and the lake.
@@ -77,6 +78,6 @@ def lake_stack(s3_server, pg_module_database, tmp_path_factory):
         mp.setenv("TRADLYTE_LAKE_DUCKDB_PATH", str(data_dir / "lake.duckdb"))
         mp.delenv("TRADLYTE_SERVING_RETENTION_YEARS", raising=False)
         for target in ("lake", "duckdb"):
-            run_load(LoadRequest(source="sandbox", target=target, sandbox_spec=SPEC))
+            load("sandbox", LoadRequest(target=target), sandbox=SPEC)
             run_dbt(["build"], target=target)
         yield LakeStack(s3=s3_server, bucket=bucket, pg=pg_module_database, data_dir=data_dir)

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from orchestration.gold_stores import GOLD_MARTS
+from core.contract import SERVED_MARTS as GOLD_MARTS
 from tests.dbt_support import assert_frames_equal, normalise
 from tests.lake.conftest import MARTS
 

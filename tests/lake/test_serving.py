@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from core.contract import SERVED_MARTS as GOLD_MARTS
 from orchestration.cli import main
-from orchestration.gold_stores import GOLD_MARTS
 from orchestration.publish import publish_gold
 from tests.dbt_support import assert_frames_equal, normalise
 from tests.lake.conftest import MARTS, RETENTION_YEARS

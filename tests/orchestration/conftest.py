@@ -56,7 +56,7 @@ class PublishStub:
         self.calls: list[str] = []
 
     def publish_gold(self, target: str) -> dict[str, int]:
-        from orchestration.audit import warehouse_for
+        from core.warehouse import warehouse_for
 
         self.calls.append(target)
         with warehouse_for(target).connect(read_only=True) as con:

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 
-from orchestration.paths import PROJECT_ROOT
+from core.resources import PROJECT_ROOT
 from tests.orchestration.conftest import BACKFILL_FROM, EVENING, LAST_DAY, assert_same_gold, query, tradlyte
 
 ARGS = ["run", "--from", BACKFILL_FROM, "--to", LAST_DAY, "--as-of", LAST_DAY + EVENING,

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pandas_market_calendars as mcal
 import pytest
 
-from orchestration.run_plan import latest_expected_session, plan_run
+from core.calendar import latest_closed_session
+from orchestration.run_plan import plan_run
 
 NY = ZoneInfo("America/New_York")
 DELAY = timedelta(minutes=90)
@@ -58,8 +59,8 @@ def test_explicit_range_is_capped_at_the_last_closed_session():
 def test_first_run_without_watermark_takes_the_latest_closed_session():
     plan = plan_run(ny("2013-02-18T20:00"), watermark=None, delay=DELAY)
     assert plan.sessions == [date(2013, 2, 15)]
-    assert latest_expected_session(ny("2013-02-19T10:00"), DELAY) == date(2013, 2, 15)
-    assert latest_expected_session(ny("2013-02-19T17:30"), DELAY) == date(2013, 2, 19)
+    assert latest_closed_session(ny("2013-02-19T10:00"), DELAY) == date(2013, 2, 15)
+    assert latest_closed_session(ny("2013-02-19T17:30"), DELAY) == date(2013, 2, 19)
 
 
 def test_naive_as_of_is_refused():

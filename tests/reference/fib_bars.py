@@ -14,7 +14,7 @@ EPOCH = pd.Timestamp("1970-01-01")
 
 
 def calendar() -> pd.DataFrame:
-    from ingestion.sandbox.universe import nyse_schedule
+    from core.calendar import nyse_schedule
 
     cal = nyse_schedule("1962-01-02", f"{pd.Timestamp.today().year + 1}-12-31").copy()
     cal["session_index"] = np.arange(len(cal))
