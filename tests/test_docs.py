@@ -30,10 +30,6 @@ OUTSIDE_REFERENCES = re.compile(
 )
 WORK_IN_PROGRESS = re.compile(r"\b(?:TODO|FIXME|WIP)\b|\b(?:work|helper) briefs?\b", re.IGNORECASE)
 
-# Files whose comments still cite the notes outside the repository: take a file off this list
-# once its comment is rewritten, and the xfail below with the last one.
-KNOWN_OUTSIDE_REFERENCES = ("alerts/contract.py", "ingestion/duckdb_extensions.py", "profiles/profiles.yml")
-
 
 def tracked_files() -> list[str]:
     out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
@@ -75,8 +71,6 @@ def test_docs_refer_to_nothing_outside_the_repository():
     assert outside_references(doc_files()) == []
 
 
-@pytest.mark.xfail(strict=False, reason="code comments still cite the design notes outside the repository: "
-                   + ", ".join(KNOWN_OUTSIDE_REFERENCES))
 def test_no_tracked_file_refers_outside_the_repository():
     paths = [ROOT / name for name in tracked_files() if (ROOT / name).is_file()]
     assert outside_references(paths) == []
