@@ -100,7 +100,7 @@ def test_same_data_same_version(built, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--from", "2013-01-01", "--to", "2012-01-01"], "--from must not be after --to"),
+    (["--from", "2013-01-01", "--to", "2012-01-01"], "--to 2012-01-01 is before --from 2013-01-01"),
     (["--from", "2013-02-20", "--to", "2013-03-01"], "too few"),
     (["--from", "yesterday", "--to", "2013-03-01"], "YYYY-MM-DD"),
 ])
